@@ -1,0 +1,4 @@
+// Second half of the oracle grid.
+#include "oracle.h"
+#define CODESIGN_ORACLE_HALF CODESIGN_ORACLE_GRID_B
+#include "quantize_impl.h"
