@@ -15,6 +15,8 @@ function has slope 1 almost everywhere).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from codesign.fixed.types import FixedType, Overflow, Rounding
@@ -71,8 +73,12 @@ def _wrap_integer(q: torch.Tensor, t: FixedType) -> torch.Tensor:
     return r
 
 
-def _quantize_raw_scaled(x: torch.Tensor, t: FixedType) -> torch.Tensor:
-    """The raw integer of ``t(x)`` as an integer-valued float tensor of x's dtype."""
+def _quantize_raw_exact(x: torch.Tensor, t: FixedType) -> torch.Tensor:
+    """The raw integer of ``t(x)`` as an integer-valued float tensor of x's dtype.
+
+    Exact for every finite x: out-of-range magnitudes are reduced (WRAP) or clamped
+    (saturating modes) before scaling, so ``x * 2**F`` never overflows.
+    """
     scale = 2.0**t.frac_bits
     # Above the MSB: the raw integer of any in-range value is below 2**W in magnitude,
     # so a power-of-two bound beyond the range changes no decision and keeps
@@ -111,20 +117,76 @@ def _quantize_raw_scaled(x: torch.Tensor, t: FixedType) -> torch.Tensor:
     return torch.clamp(q, low, float(t.raw_max))
 
 
-def _check_finite(x: torch.Tensor) -> None:
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(
-            "quantize: input holds NaN or inf, which ap_fixed cannot represent; "
-            "clean the tensor (e.g. torch.nan_to_num) before quantizing"
-        )
+_MANTISSA_BITS = {torch.float32: 24, torch.float64: 53}
+
+
+def _round_in_place(s: torch.Tensor, rounding: Rounding) -> torch.Tensor:
+    """``_round_scaled`` for a tensor this module owns: fewer passes, reusing ``s``'s memory."""
+    if rounding is Rounding.TRN:
+        return s.floor_()
+    if rounding is Rounding.TRN_ZERO:
+        return s.trunc_()
+    if rounding is Rounding.RND_CONV:
+        return s.round_()  # IEEE round-half-to-even: exact
+    if rounding is Rounding.RND:
+        floor = torch.floor(s)
+        return floor.add_(s.sub_(floor) >= 0.5)
+    return _round_scaled(s, rounding)
+
+
+def _overflow_in_place(q: torch.Tensor, t: FixedType) -> torch.Tensor:
+    """Apply t's overflow mode to integer-valued q with |q| < 2**(mantissa - 1)."""
+    if t.overflow is Overflow.WRAP:
+        modulus = 2.0**t.width
+        offset = 2.0 ** (t.width - 1) if t.signed else 0.0
+        # q - 2**W * floor((q + offset) / 2**W): every step is an exact integer operation.
+        wraps = torch.add(q, offset).mul_(1.0 / modulus).floor_()
+        return q.sub_(wraps.mul_(modulus))
+    if t.overflow is Overflow.SAT_ZERO:
+        return q.masked_fill_((q < float(t.raw_min)) | (q > float(t.raw_max)), 0.0)
+    low = float(t.raw_min)
+    if t.overflow is Overflow.SAT_SYM and t.signed and t.width > 1:
+        low = float(-t.raw_max)
+    return q.clamp_(low, float(t.raw_max))
+
+
+def _quantize_raw(x: torch.Tensor, t: FixedType, check_finite: bool) -> torch.Tensor:
+    """Raw integers of ``t(x)`` as floats: a fast exact path for moderate values, else
+    the general exact path.
+
+    One ``aminmax`` pass checks finiteness and bounds |x * 2**F|. Below
+    2**(mantissa - 2) the scaled values and every intermediate integer are exact
+    without pre-reduction, and the overflow step is skipped when the rounded extremes
+    (rounding is monotone) are already in range.
+    """
+    if x.numel() == 0:
+        return x.clone()
+    lo, hi = (float(v) for v in torch.aminmax(x))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        if check_finite:
+            raise ValueError(
+                "quantize: input holds NaN or inf, which ap_fixed cannot represent; "
+                "clean the tensor (e.g. torch.nan_to_num) before quantizing"
+            )
+        return _quantize_raw_exact(x, t)
+    mantissa = _MANTISSA_BITS[x.dtype]
+    scale = 2.0**t.frac_bits
+    fast = t.width <= mantissa - 2 and max(abs(lo), abs(hi)) * scale < 2.0 ** (mantissa - 2)
+    if not fast or (t.frac_bits < 0 and lo < 0):
+        return _quantize_raw_exact(x, t)
+    q = _round_in_place(x * scale, t.rounding)
+    extremes = _round_scaled(torch.tensor([lo * scale, hi * scale], dtype=torch.float64), t.rounding)
+    if float(extremes[0]) >= t.raw_min and float(extremes[1]) <= t.raw_max:
+        return q
+    return _overflow_in_place(q, t)
 
 
 class _QuantizeSTE(torch.autograd.Function):
     """Straight-through estimator around the exact forward quantizer."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, t: FixedType) -> torch.Tensor:  # type: ignore[override]
-        out = _quantize_no_grad(x, t)
+    def forward(ctx, x: torch.Tensor, t: FixedType, check_finite: bool) -> torch.Tensor:  # type: ignore[override]
+        out = _quantize_no_grad(x, t, check_finite)
         if t.overflow is Overflow.WRAP:
             ctx.save_for_backward(None)
         else:
@@ -136,15 +198,14 @@ class _QuantizeSTE(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         (inside,) = ctx.saved_tensors
         if inside is None:
-            return grad, None
-        return grad * inside.to(grad.dtype), None
+            return grad, None, None
+        return grad * inside, None, None
 
 
-def _quantize_no_grad(x: torch.Tensor, t: FixedType) -> torch.Tensor:
+def _quantize_no_grad(x: torch.Tensor, t: FixedType, check_finite: bool) -> torch.Tensor:
     work = _work_dtype(x, t)
-    xw = x.detach().to(work)
-    raw = _quantize_raw_scaled(xw, t)
-    return (raw * 2.0**-t.frac_bits).to(x.dtype)
+    raw = _quantize_raw(x.detach().to(work), t, check_finite)
+    return raw.mul_(2.0**-t.frac_bits).to(x.dtype)
 
 
 def quantize(x: torch.Tensor, t: FixedType, *, check_finite: bool = True) -> torch.Tensor:
@@ -153,8 +214,8 @@ def quantize(x: torch.Tensor, t: FixedType, *, check_finite: bool = True) -> tor
     Args:
         x: floating-point tensor of any shape, on any device.
         t: the target type (width, binary point, rounding and overflow modes).
-        check_finite: raise on NaN/inf (one extra reduction); pass False only
-            when the input is known to be finite.
+        check_finite: raise on NaN/inf (the check shares the one reduction pass
+            that bounds the values); with False, NaN/inf give unspecified results.
 
     Returns:
         A tensor of x's shape and dtype holding the quantized values.
@@ -166,11 +227,9 @@ def quantize(x: torch.Tensor, t: FixedType, *, check_finite: bool = True) -> tor
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"quantize expects a floating-point tensor, got {type(x).__name__}"
                         + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""))
-    if check_finite:
-        _check_finite(x)
     if x.requires_grad and torch.is_grad_enabled():
-        return _QuantizeSTE.apply(x, t)
-    return _quantize_no_grad(x, t)
+        return _QuantizeSTE.apply(x, t, check_finite)
+    return _quantize_no_grad(x, t, check_finite)
 
 
 def to_raw(x: torch.Tensor, t: FixedType) -> torch.Tensor:

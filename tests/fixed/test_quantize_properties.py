@@ -73,6 +73,26 @@ def test_float32_equals_float64(rounding: Rounding, overflow: Overflow) -> None:
     assert torch.equal(q32.double(), quantize(x32.double(), t))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("rounding", list(Rounding))
+@pytest.mark.parametrize("overflow", list(Overflow))
+@pytest.mark.parametrize(("width", "int_bits", "signed"), [(8, 3, True), (5, -2, False), (12, 14, True), (1, 0, True)])
+def test_fast_path_equals_general_path(
+    dtype: torch.dtype, rounding: Rounding, overflow: Overflow, width: int, int_bits: int, signed: bool
+) -> None:
+    """Moderate inputs take the fast path; one huge value forces the general path on the
+    same values. Both must agree element for element."""
+    t = FixedType(width, int_bits, signed, rounding, overflow)
+    gen = torch.Generator().manual_seed(width * 7 + int_bits)
+    span = 2.0 ** (int_bits + 1)
+    x = ((torch.rand(20_000, generator=gen, dtype=torch.float64) * 2 - 1) * span).to(dtype)
+    ties = ((torch.arange(-500, 500, dtype=torch.float64) + 0.5) * t.lsb).to(dtype)
+    x = torch.cat([x, ties])
+    fast = quantize(x, t)
+    general = quantize(torch.cat([x, torch.tensor([1e30], dtype=dtype)]), t)[:-1]
+    assert torch.equal(fast, general)
+
+
 def test_half_precision_inputs() -> None:
     t = FixedType(6, 2, True, Rounding.RND_CONV, Overflow.SAT)
     x = torch.linspace(-3, 3, 999, dtype=torch.float64)

@@ -1,0 +1,1 @@
+"""Flow files, stages, the content-hash cache, the runner and run directories."""
