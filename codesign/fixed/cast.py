@@ -60,6 +60,17 @@ def _round_scaled(s: torch.Tensor, rounding: Rounding) -> torch.Tensor:
     return floor + up.to(s.dtype)
 
 
+def _lowest_raw(t: FixedType) -> int:
+    """The smallest raw value a cast into t can produce.
+
+    raw_min, except under AP_SAT_SYM for signed W > 1: the headers saturate to
+    min | 1 = -max and map min itself there too (for W = 1, min | 1 is min again).
+    """
+    if t.overflow is Overflow.SAT_SYM and t.signed and t.width > 1:
+        return -t.raw_max
+    return t.raw_min
+
+
 def _wrap_integer(q: torch.Tensor, t: FixedType) -> torch.Tensor:
     """Reduce integer-valued q modulo 2**W into the raw range of t."""
     modulus = 2.0**t.width
@@ -109,12 +120,7 @@ def _quantize_raw_exact(x: torch.Tensor, t: FixedType) -> torch.Tensor:
     below = q < float(t.raw_min)
     if t.overflow is Overflow.SAT_ZERO:
         return torch.where(above | below, torch.zeros_like(q), q)
-    low = float(t.raw_min)
-    if t.overflow is Overflow.SAT_SYM and t.signed and t.width > 1:
-        # The headers saturate to min | 1 = -max (and map min itself there); for
-        # W = 1, min | 1 is min again.
-        low = float(-t.raw_max)
-    return torch.clamp(q, low, float(t.raw_max))
+    return torch.clamp(q, float(_lowest_raw(t)), float(t.raw_max))
 
 
 _MANTISSA_BITS = {torch.float32: 24, torch.float64: 53}
@@ -144,10 +150,7 @@ def _overflow_in_place(q: torch.Tensor, t: FixedType) -> torch.Tensor:
         return q.sub_(wraps.mul_(modulus))
     if t.overflow is Overflow.SAT_ZERO:
         return q.masked_fill_((q < float(t.raw_min)) | (q > float(t.raw_max)), 0.0)
-    low = float(t.raw_min)
-    if t.overflow is Overflow.SAT_SYM and t.signed and t.width > 1:
-        low = float(-t.raw_max)
-    return q.clamp_(low, float(t.raw_max))
+    return q.clamp_(float(_lowest_raw(t)), float(t.raw_max))
 
 
 def _quantize_raw(x: torch.Tensor, t: FixedType, check_finite: bool) -> torch.Tensor:
@@ -176,7 +179,7 @@ def _quantize_raw(x: torch.Tensor, t: FixedType, check_finite: bool) -> torch.Te
         return _quantize_raw_exact(x, t)
     q = _round_in_place(x * scale, t.rounding)
     extremes = _round_scaled(torch.tensor([lo * scale, hi * scale], dtype=torch.float64), t.rounding)
-    if float(extremes[0]) >= t.raw_min and float(extremes[1]) <= t.raw_max:
+    if float(extremes[0]) >= _lowest_raw(t) and float(extremes[1]) <= t.raw_max:
         return q
     return _overflow_in_place(q, t)
 

@@ -118,6 +118,16 @@ def test_known_values() -> None:
 
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sat_sym_maps_min_to_minus_max_on_every_path(dtype: torch.dtype) -> None:
+    """A value rounding exactly to raw_min must become -max under AP_SAT_SYM, also when the
+    whole tensor is otherwise in range (the fast path skips overflow handling then)."""
+    t = FixedType(5, 0, True, Rounding.RND_INF, Overflow.SAT_SYM)  # raw -16..15, lsb 1/32
+    x = torch.tensor([-0.4939, 0.1], dtype=dtype)
+    assert quantize(x, t).tolist() == [-15 / 32, 0.09375]
+    assert quantize(torch.tensor([-0.5], dtype=dtype), t).tolist() == [-15 / 32]
+
+
 def test_nan_and_inf_raise() -> None:
     t = FixedType(8, 3)
     for bad in (math.nan, math.inf, -math.inf):

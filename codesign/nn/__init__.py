@@ -1,0 +1,47 @@
+"""Quantized layers (train in float32 with straight-through gradients, eval bit-exact in
+float64) and model-level helpers: conversion, PTQ, fixed types, summary, EBOPs.
+
+Every layer is a ``QModule`` with ``ir_node(name, inputs, in_types, in_shapes) -> IRNode``
+(the contract is in ``codesign.nn.ir``).
+"""
+
+from codesign.nn.act import QAct
+from codesign.nn.add import QAdd
+from codesign.nn.base import QModule
+from codesign.nn.batchnorm import QBatchNorm1d, QBatchNorm2d
+from codesign.nn.binary import BinaryConv2d, BinaryLinear
+from codesign.nn.conv import QConv2d
+from codesign.nn.convert import fold_batchnorm, ptq, quantize_model
+from codesign.nn.ebops import EBOPs, ebops
+from codesign.nn.flatten import QFlatten
+from codesign.nn.ir import IRNode
+from codesign.nn.linear import QLinear
+from codesign.nn.pool import QAvgPool2d, QGlobalAvgPool2d
+from codesign.nn.prelu import QPReLU
+from codesign.nn.report import fixed_types, summary
+from codesign.nn.thermometer import ThermometerEncoder
+
+__all__ = [
+    "BinaryConv2d",
+    "BinaryLinear",
+    "EBOPs",
+    "IRNode",
+    "QAct",
+    "QAdd",
+    "QAvgPool2d",
+    "QBatchNorm1d",
+    "QBatchNorm2d",
+    "QConv2d",
+    "QFlatten",
+    "QGlobalAvgPool2d",
+    "QLinear",
+    "QModule",
+    "QPReLU",
+    "ThermometerEncoder",
+    "ebops",
+    "fixed_types",
+    "fold_batchnorm",
+    "ptq",
+    "quantize_model",
+    "summary",
+]

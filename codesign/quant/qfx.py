@@ -1,0 +1,283 @@
+"""QFX: fixed word length, learned binary point (per tensor or per channel).
+
+The quantizer holds a real parameter ``int_bits`` (shape ``()`` or ``(channels,)``).
+The type of channel c is ``FixedType(W, I_c, signed, rounding, overflow)`` with
+``I_c = round(int_bits[c])`` (round half to even) and ``F_c = W - I_c``.
+
+Forward: eval mode is the exact ap_fixed cast (``codesign.fixed.quantize`` per
+tensor, the per-element cast of ``codesign.quant.elementwise`` per channel) and
+equals ``quantize(x, t_c)`` bit for bit in x's dtype. Training mode with AP_SAT /
+AP_SAT_SYM uses the lean ``elementwise.train_cast`` (identical except within one
+float ulp of an AP_RND tie); other modes use the exact cast in training too.
+
+Gradients (DESIGN.md "QFX learned binary point", refined for every overflow mode):
+
+- w.r.t. x: straight-through, 1 where ``t.min <= x <= t.max`` and 0 outside for
+  the saturating modes; 1 everywhere for AP_WRAP.
+- w.r.t. ``int_bits`` (through I = round(i) straight-through), summed over every
+  element of the channel: ``ln2 * (x_q - x)`` inside the range; outside it
+  ``ln2 * x_q`` for AP_SAT / AP_SAT_SYM (the bound scales with 2**I) and
+  ``ln2 * clamp(x, t.min, t.max)`` for AP_SAT_ZERO (the bound the value would take
+  if the range grew); for AP_WRAP ``ln2 * (x_q - x)`` everywhere, which is the
+  exact derivative of the wrap-around ``x - k*2**I`` as well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from codesign.fixed import FixedType, Overflow, Rounding, quantize
+from codesign.quant.base import Quantizer
+from codesign.quant.elementwise import _work_dtype as _elementwise_work_dtype
+from codesign.quant.elementwise import quantize_raw_elementwise, train_cast
+from codesign.quant.ptq import Calibratable
+
+_LN2 = math.log(2.0)
+_MAX_WIDTH = 53
+_MANTISSA = {torch.float32: 24, torch.float64: 53, torch.float16: 11, torch.bfloat16: 8}
+_FLOAT32_SAFE_EXPONENT = 100
+
+
+class _LearnedPointSTE(torch.autograd.Function):
+    """x_q = quantizer(x) with the QFX gradients w.r.t. x and the integer-bit parameter."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, int_bits: torch.Tensor, quantizer: QFXQuantizer) -> torch.Tensor:  # type: ignore[override]
+        xq = quantizer._quantize_train(x) if quantizer.training else None
+        if xq is None:
+            xq = quantizer._quantize_detached(x)
+        lo, hi = quantizer._bounds(x.ndim, x.dtype)
+        ctx.save_for_backward(x, xq)
+        ctx.bounds = (lo, hi)
+        ctx.overflow = quantizer.overflow
+        ctx.per_tensor = quantizer.channels is None
+        ctx.reduce = quantizer._reduce_to_param
+        return xq
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        x, xq = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        need_x, need_i = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if ctx.overflow is Overflow.WRAP:
+            grad_i = ctx.reduce(grad * (xq - x)) * _LN2 if need_i else None
+            return (grad if need_x else None), grad_i, None
+        if ctx.per_tensor:
+            # one fused pass: grad where lo <= x <= hi (hardtanh_backward is strict, so
+            # widen the bounds by one ulp of x's dtype)
+            lo_t = torch.tensor(lo, dtype=x.dtype)
+            hi_t = torch.tensor(hi, dtype=x.dtype)
+            lo_open = float(torch.nextafter(lo_t, torch.tensor(-math.inf, dtype=x.dtype)))
+            hi_open = float(torch.nextafter(hi_t, torch.tensor(math.inf, dtype=x.dtype)))
+            masked = torch.ops.aten.hardtanh_backward(grad, x, lo_open, hi_open)
+        else:
+            masked = grad * ((x >= lo) & (x <= hi))
+        grad_i = None
+        if need_i:
+            if ctx.overflow is Overflow.SAT_ZERO:
+                inside = (x >= lo) & (x <= hi)
+                delta = torch.where(inside, xq - x, torch.clamp(x, lo, hi))
+                grad_i = ctx.reduce(grad * delta) * _LN2
+            else:  # x_q - x inside, x_q outside: sum(g*x_q) - sum(g*inside*x)
+                grad_i = (_reduce_product(grad, xq, ctx) - _reduce_product(masked, x, ctx)) * _LN2
+        return (masked if need_x else None), grad_i, None
+
+
+def _reduce_product(a: torch.Tensor, b: torch.Tensor, ctx) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    """sum(a * b) reduced to the parameter's shape (a dot product per tensor: no temporary)."""
+    if ctx.per_tensor:
+        return torch.dot(a.reshape(-1), b.reshape(-1))
+    return ctx.reduce(a * b)
+
+
+class QFXQuantizer(Calibratable, Quantizer):
+    """Fixed width W, trainable binary point (integer bits), per tensor or per channel.
+
+    Args:
+        width: word length W in bits (1..53, float64-exact emulation).
+        signed: ap_fixed (two's complement) or ap_ufixed.
+        int_bits: initial integer bits I (sign included); a float is allowed.
+        rounding, overflow: cast modes.
+        channels: number of channels for per-channel binary points (None: per tensor).
+        channel_axis: axis of the channels in the quantized tensor (negative allowed).
+        learn: ``int_bits`` is trainable.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        *,
+        signed: bool = True,
+        int_bits: float = 0,
+        rounding: Rounding = Rounding.RND,
+        overflow: Overflow = Overflow.SAT,
+        channels: int | None = None,
+        channel_axis: int = 0,
+        learn: bool = True,
+    ) -> None:
+        super().__init__()
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= _MAX_WIDTH:
+            raise ValueError(f"QFX width must be an int in 1..{_MAX_WIDTH}, got {width!r}")
+        if channels is not None and (isinstance(channels, bool) or not isinstance(channels, int) or channels < 1):
+            raise ValueError(f"channels must be a positive int or None, got {channels!r}")
+        if not isinstance(rounding, Rounding) or not isinstance(overflow, Overflow):
+            raise ValueError(f"rounding/overflow must be Rounding/Overflow members, got {rounding!r}, {overflow!r}")
+        if not math.isfinite(float(int_bits)):
+            raise ValueError(f"int_bits must be finite, got {int_bits!r}")
+        self.width = width
+        self.signed = bool(signed)
+        self.rounding = rounding
+        self.overflow = overflow
+        self.channels = channels
+        self.channel_axis = None if channels is None else channel_axis
+        shape = () if channels is None else (channels,)
+        self.int_bits = nn.Parameter(torch.full(shape, float(int_bits)), requires_grad=learn)
+
+    # ------------------------------------------------------------ the types
+    def rounded_int_bits(self) -> torch.Tensor:
+        """I = round(int_bits), detached float tensor of the parameter's shape."""
+        return torch.round(self.int_bits.detach())
+
+    def fixed_types(self) -> list[FixedType]:
+        return [
+            FixedType(self.width, int(i), self.signed, self.rounding, self.overflow)
+            for i in self.rounded_int_bits().reshape(-1).tolist()
+        ]
+
+    def _channel_view(self, t: torch.Tensor, ndim: int) -> torch.Tensor:
+        """A (channels,) tensor shaped to broadcast along ``channel_axis`` of an ndim tensor."""
+        axis = self.channel_axis if self.channel_axis >= 0 else self.channel_axis + ndim  # type: ignore[operator]
+        if not 0 <= axis < ndim:
+            raise ValueError(f"channel_axis {self.channel_axis} out of range for a {ndim}-d input")
+        shape = [1] * ndim
+        shape[axis] = -1
+        return t.reshape(shape)
+
+    def _reduce_to_param(self, t: torch.Tensor) -> torch.Tensor:
+        """Sum an input-shaped tensor to the parameter's shape."""
+        if self.channels is None:
+            return t.sum()
+        axis = self.channel_axis if self.channel_axis >= 0 else self.channel_axis + t.ndim  # type: ignore[operator]
+        dims = [d for d in range(t.ndim) if d != axis]
+        return t.sum(dim=dims) if dims else t
+
+    def _bounds(self, ndim: int, dtype: torch.dtype) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+        """(t.min, t.max) per channel, broadcastable to an ndim input (floats per tensor)."""
+        if self.channels is None:
+            t = self.fixed_type
+            return t.min, t.max
+        i = self._channel_view(self.rounded_int_bits().to(torch.float64), ndim)
+        lsb = torch.exp2(i - self.width)
+        if self.signed:
+            top = torch.exp2(i - 1.0)
+            return (-top).to(dtype), (top - lsb).to(dtype)
+        return torch.zeros_like(i).to(dtype), (torch.exp2(i) - lsb).to(dtype)
+
+    # -------------------------------------------------------- quantization
+    def _snap(self, xq: torch.Tensor, frac_bits: torch.Tensor | int) -> torch.Tensor:
+        """Hook for schemes that restrict the grid further (K-hot): maps cast values
+        ``xq`` (frac_bits F, int or broadcastable tensor) to allowed values; identity here."""
+        return xq
+
+    def _quantize_detached(self, x: torch.Tensor) -> torch.Tensor:
+        """The exact cast of x to the current type(s), no autograd, in x's dtype."""
+        if self.channels is None:
+            t = self.fixed_type
+            return self._snap(quantize(x.detach(), t, check_finite=False), t.frac_bits)
+        i = self._channel_view(self.rounded_int_bits(), x.ndim)
+        f = self.width - i
+        xw = x.detach().to(_elementwise_work_dtype(x, i, f))
+        f = f.to(xw.dtype)
+        raw = quantize_raw_elementwise(xw, i, f, self.signed, self.rounding, self.overflow)
+        return self._snap(raw.mul_(torch.exp2(-f)), f).to(x.dtype)
+
+    def _quantize_train(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Lean training cast (``elementwise.train_cast``) for the saturating modes; None
+        where it does not apply (the exact cast is used then)."""
+        if self.overflow not in (Overflow.SAT, Overflow.SAT_SYM) or self.width > _MANTISSA[x.dtype] - 2:
+            return None
+        top = (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
+        low = 0 if not self.signed else (-top if self.overflow is Overflow.SAT_SYM and self.width > 1 else -top - 1)
+        if self.channels is None:
+            frac_bits = self.width - self.fixed_type.int_bits
+            if x.dtype == torch.float32 and abs(frac_bits) > _FLOAT32_SAFE_EXPONENT:
+                return None
+            xq = train_cast(x, 2.0**frac_bits, float(low), float(top), self.rounding)
+        else:
+            f = self._channel_view(self.width - self.rounded_int_bits(), x.ndim)
+            if x.dtype == torch.float32 and float(f.abs().max()) > _FLOAT32_SAFE_EXPONENT:
+                return None
+            frac_bits = f.to(x.dtype)
+            xq = train_cast(x, torch.exp2(frac_bits), float(low), float(top), self.rounding)
+        return None if xq is None else self._snap(xq, frac_bits)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Quantize x (any shape; per channel: channels along ``channel_axis``).
+
+        Raises:
+            TypeError: x is not floating point.
+            ValueError: in eval mode, x holds NaN/inf.
+        """
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"{type(self).__name__} expects a floating-point tensor")
+        if self.channels is not None and x.shape[self._axis(x.ndim)] != self.channels:
+            raise ValueError(
+                f"{type(self).__name__}: input has {x.shape[self._axis(x.ndim)]} channels along axis "
+                f"{self.channel_axis}, expected {self.channels}"
+            )
+        if self._calibrating:
+            return self._observe(x)
+        if not self.training and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{type(self).__name__}: input holds NaN or inf, which ap_fixed cannot represent")
+        if torch.is_grad_enabled() and (x.requires_grad or self.int_bits.requires_grad):
+            return _LearnedPointSTE.apply(x, self.int_bits, self)
+        return self._quantize_detached(x)
+
+    def _axis(self, ndim: int) -> int:
+        axis = self.channel_axis if self.channel_axis is not None else 0
+        return axis if axis >= 0 else axis + ndim
+
+    # ---------------------------------------------------------- calibration
+    def _unit_amax(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels is None:
+            return x.abs().amax()
+        axis = self._axis(x.ndim)
+        dims = [d for d in range(x.ndim) if d != axis]
+        return x.abs().amax(dim=dims) if dims else x.abs()
+
+    def _apply_calibration(self, amax: torch.Tensor, margin: float) -> None:
+        """Smallest I with ``amax * margin <= t.max`` (the positive bound) per channel.
+
+        Channels that saw only zeros keep their integer bits. For signed W = 1,
+        whose t.max is 0, the negative bound ``|t.min| = 2**(I-1)`` is used.
+        """
+        target = amax.to(torch.float64) * margin
+        top_raw = float((1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1)
+        if top_raw == 0.0:
+            top_raw = 1.0
+        # value of the top raw code at I is top_raw * 2**(I - W)
+        positive = target > 0
+        safe = torch.where(positive, target, torch.ones_like(target))
+        i = torch.ceil(torch.log2(safe / top_raw)) + self.width
+        i = torch.where(top_raw * torch.exp2(i - 1.0 - self.width) >= safe, i - 1.0, i)
+        i = torch.where(top_raw * torch.exp2(i - self.width) < safe, i + 1.0, i)
+        current = self.int_bits.detach().to(torch.float64)
+        new = torch.where(positive, i, current).to(self.int_bits.dtype).reshape(self.int_bits.shape)
+        with torch.no_grad():
+            self.int_bits.copy_(new)
+
+    def freeze_int_bits(self) -> None:
+        """Stop learning the binary point (``int_bits`` no longer requires grad)."""
+        self.int_bits.requires_grad_(False)
+
+    def extra_repr(self) -> str:
+        kind = "signed" if self.signed else "unsigned"
+        per = f"channels={self.channels}, axis={self.channel_axis}" if self.channels else "per tensor"
+        return (f"width={self.width}, {kind}, {per}, {self.rounding.cpp}, {self.overflow.cpp}, "
+                f"learn={self.int_bits.requires_grad}")
+
+
+__all__ = ["QFXQuantizer"]

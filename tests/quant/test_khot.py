@@ -1,0 +1,74 @@
+"""K-hot quantizer: outputs are codebook members, nearest to the base cast, decomposable."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from codesign.fixed import FixedType, Overflow, Rounding, quantize
+from codesign.quant import KHotQuantizer, QFXQuantizer, QuantSpec, make_quantizer
+from codesign.quant.khot_codebook import codebook_raw, nearest_raw
+
+
+@pytest.mark.parametrize("signed,unsigned_digits", [(True, False), (True, True), (False, False), (False, True)])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_eval_is_nearest_member_of_base_cast(signed: bool, unsigned_digits: bool, k: int) -> None:
+    gen = torch.Generator().manual_seed(k)
+    q = KHotQuantizer(k, 7, signed=signed, int_bits=2, unsigned_digits=unsigned_digits,
+                      rounding=Rounding.RND_CONV, overflow=Overflow.SAT).eval()
+    x = torch.randn(500, generator=gen, dtype=torch.float64) * 3
+    y = q(x)
+    t = FixedType(7, 2, signed, Rounding.RND_CONV, Overflow.SAT)
+    base_raw = (quantize(x, t) * 2**5).to(torch.int64).numpy()
+    book = codebook_raw(7, k, signed=signed, unsigned_digits=unsigned_digits)
+    want = torch.from_numpy(nearest_raw(base_raw, book)).to(torch.float64) * 2.0**-5
+    assert torch.equal(y, want)
+    terms = q.decompose(y)
+    for value, term in zip(y.tolist(), terms):
+        assert len(term) <= k
+        assert sum(s * 2.0**e for s, e in term) == value
+
+
+def test_ties_go_to_the_larger_member() -> None:
+    # W=4 signed, K=1: members -8,-4,-2,-1,0,1,2,4; raw 3 lies between 2 and 4, raw -3 between -4 and -2
+    q = KHotQuantizer(1, 4, int_bits=4, learn_int_bits=False).eval()  # F = 0: values are raw
+    x = torch.tensor([3.0, -3.0, 6.0, -6.0, 7.0], dtype=torch.float64)
+    assert q(x).tolist() == [4.0, -2.0, 4.0, -4.0, 4.0]
+
+
+def test_large_k_equals_qfx_and_float32_matches_float64() -> None:
+    x = torch.randn(300, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 4
+    khot = KHotQuantizer(8, 8, int_bits=3).eval()
+    qfx = QFXQuantizer(8, int_bits=3).eval()
+    assert torch.equal(khot(x), qfx(x))
+    k2 = KHotQuantizer(2, 8, int_bits=3).eval()
+    assert torch.equal(k2(x.float()).double(), k2(x))
+
+
+def test_per_channel_and_training_gradients() -> None:
+    q = KHotQuantizer(2, 6, int_bits=1, channels=3, channel_axis=0)
+    with torch.no_grad():
+        q.int_bits.copy_(torch.tensor([0.0, 1.0, 3.0]))
+    x = (torch.randn(3, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(6)) * 3).requires_grad_()
+    y = q(x)
+    y.sum().backward()
+    types = q.fixed_types()
+    inside = torch.stack([(x[c] >= t.min) & (x[c] <= t.max) for c, t in enumerate(types)]).detach()
+    assert torch.equal(x.grad, inside.double())  # straight-through inside the base range
+    assert q.int_bits.grad is not None and q.int_bits.grad.shape == (3,)
+    terms = q.decompose(y)
+    for c in range(3):
+        for j in range(20):
+            value = float(y[c, j])
+            term = terms[c * 20 + j]
+            assert len(term) <= 2 and sum(s * 2.0**e for s, e in term) == value
+            assert all(-(6 - types[c].int_bits) <= e <= types[c].int_bits - 1 for _, e in term)
+
+
+def test_make_quantizer_and_errors() -> None:
+    q = make_quantizer(QuantSpec(scheme="khot", width=6, k=2, unsigned_digits=True))
+    assert isinstance(q, KHotQuantizer) and q.unsigned_digits
+    with pytest.raises(ValueError, match="k must be"):
+        KHotQuantizer(0, 6)
+    with pytest.raises(ValueError, match="not in the K-hot codebook"):
+        KHotQuantizer(1, 6, int_bits=6).decompose(torch.tensor([3.0]))
