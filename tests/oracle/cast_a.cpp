@@ -1,0 +1,4 @@
+// Part A of the cast oracle pair grid.
+#include "cast_oracle.h"
+#define CODESIGN_CAST_PART CODESIGN_CAST_PAIRS_A
+#include "cast_impl.h"
