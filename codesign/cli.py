@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from codesign import __version__
+from codesign.flow.spec import STAGE_ORDER
+
+_STAGE = click.Choice(STAGE_ORDER)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,3 +60,65 @@ def report(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
     click.echo(f"wrote {result.runs_csv}, {result.modules_csv} and {len(result.plots)} plot(s)")
     for skipped in result.skipped_plots:
         click.echo(f"skipped plot: {skipped}")
+
+
+@main.command("validate")
+@click.argument("flow", type=click.Path(path_type=Path))
+def validate(flow: Path) -> None:
+    """Check a flow file without running it (exit code 2 when it is invalid)."""
+    from codesign.flow.spec import FlowError, load_flow
+
+    try:
+        spec = load_flow(flow)
+    except FlowError as exc:
+        _fail(str(exc), 2)
+    click.echo(
+        f"{flow}: ok (flow {spec.name}, board {spec.board}, {spec.hls.clock_mhz:g} MHz, "
+        f"stages: {' '.join(spec.stages)}; required: {' '.join(spec.required) or 'none'})"
+    )
+
+
+@main.command("run")
+@click.argument("flow", type=click.Path(path_type=Path))
+@click.option("--explain", is_flag=True, help="Say why each stage would run or not; run nothing.")
+@click.option("--from", "from_stage", type=_STAGE, help="First stage to run.")
+@click.option("--to", "to_stage", type=_STAGE, help="Last stage to run.")
+@click.option("--only", multiple=True, type=_STAGE, help="Run only this stage (repeatable).")
+@click.option("--force", is_flag=True, help="Run the selected stages even when cached.")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Use (or resume) this run directory instead of a new one under results/runs/.")
+@click.option("--require", multiple=True, type=_STAGE,
+              help="Treat this stage as required: exit code 2 if it is skipped (repeatable).")
+@click.option("--data", type=click.Path(exists=True, path_type=Path),
+              help="Dataset location, overriding the flow's dataset.path.")
+def run(
+    flow: Path, explain: bool, from_stage: str | None, to_stage: str | None,
+    only: tuple[str, ...], force: bool, run_dir: Path | None, require: tuple[str, ...],
+    data: Path | None,
+) -> None:
+    """Run a flow: train, export, codegen, csim, estimate, synth, cosim, bitstream, package, deploy.
+
+    Exit code 0 when every stage is done, cached or skipped; 1 when a stage failed; 2 when a
+    required stage was skipped, or the flow file or options are invalid.
+    """
+    from codesign.flow.rundir import RUNS_ROOT, RunDirError, latest_run_dir, open_run_dir
+    from codesign.flow.runner import RunnerError, RunOptions, explain_flow, run_flow
+    from codesign.flow.spec import FlowError, load_flow
+    from codesign.flow.stages import default_stages
+
+    try:
+        spec = load_flow(flow)
+    except FlowError as exc:
+        _fail(str(exc), 2)
+    options = RunOptions(from_stage, to_stage, only, force, require, data)
+    try:
+        if explain:
+            target = run_dir or latest_run_dir(spec.name) or RUNS_ROOT / spec.name / "<new run>"
+            click.echo(f"{spec.name}: explaining against {target}")
+            for line in explain_flow(spec, default_stages(), target, options):
+                click.echo(str(line))
+            return
+        summary = run_flow(spec, default_stages(), open_run_dir(spec.name, run_dir), options)
+    except (RunnerError, RunDirError) as exc:
+        _fail(str(exc), 2)
+    sys.exit(summary.exit_code)

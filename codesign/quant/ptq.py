@@ -76,11 +76,14 @@ class Calibratable(abc.ABC):
         """Stop the integer bits from changing in training."""
 
 
-def calibrate(model: nn.Module, batches: Iterable[Any], margin: float = 1.0) -> list[nn.Module]:
+def calibrate(
+    model: nn.Module, batches: Iterable[Any], margin: float = 1.0, *, train_mode: bool = False
+) -> list[nn.Module]:
     """Set every calibratable quantizer's integer bits from the ranges the batches produce.
 
     Runs ``model(batch)`` (``model(*batch)`` for tuples/lists) on every batch in eval
-    mode under ``torch.no_grad``, with all calibratable quantizers passing their input
+    mode (``train_mode=True``: training mode, so BatchNorm normalises with batch
+    statistics as QAT will, and updates its running statistics) under ``torch.no_grad``, with all calibratable quantizers passing their input
     through unchanged while they record it; then finishes each with ``margin`` and
     restores the modules' train/eval flags. Non-calibratable quantizers (fixed types)
     keep quantizing.
@@ -95,7 +98,7 @@ def calibrate(model: nn.Module, batches: Iterable[Any], margin: float = 1.0) -> 
     if not quantizers:
         raise ValueError("calibrate: the model holds no calibratable quantizer")
     modes = {m: m.training for m in model.modules()}
-    model.eval()
+    model.train(train_mode)
     seen = 0
     try:
         for q in quantizers:

@@ -33,6 +33,14 @@ class TrainConfig:
         eval_every: evaluate the test split in fixed point every this many epochs
             (always after the last).
         threads: torch CPU threads (0 keeps torch's default).
+        calibrate_batches: before training, set every learnable binary point from the
+            ranges these many training batches produce (in training mode, so BatchNorm
+            scales are measured as training sees them); 0 keeps the configured initial
+            binary points.
+        calibration_margin: headroom factor on the observed max |x| (>= 1 leaves room
+            for growth during training).
+        freeze_binary_points: after that calibration, keep the binary points fixed (the
+            "QAT with frozen calibrated binary points" baseline).
     """
 
     epochs: int = 10
@@ -49,6 +57,9 @@ class TrainConfig:
     target_ebops: float | None = None
     eval_every: int = 1
     threads: int = 0
+    calibrate_batches: int = 4
+    calibration_margin: float = 1.0
+    freeze_binary_points: bool = False
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -67,5 +78,9 @@ class TrainConfig:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         if self.beta_ramp not in ("constant", "linear", "exponential"):
             raise ValueError(f"unknown beta_ramp {self.beta_ramp!r}")
+        if self.calibrate_batches < 0:
+            raise ValueError(f"calibrate_batches must be >= 0, got {self.calibrate_batches}")
+        if not self.calibration_margin > 0:
+            raise ValueError(f"calibration_margin must be > 0, got {self.calibration_margin}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be >= 1, got {self.eval_every}")

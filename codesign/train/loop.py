@@ -116,6 +116,22 @@ def _model_ebops(model: nn.Module, example: torch.Tensor) -> torch.Tensor | None
     return ebops(model, example).total
 
 
+def _initial_calibration(model: nn.Module, loader: Any, cfg: TrainConfig, device: torch.device) -> None:
+    """Set the model's learnable binary points from its first training batches (see TrainConfig)."""
+    from codesign.quant.ptq import Calibratable, calibrate, freeze_int_bits
+
+    if cfg.calibrate_batches == 0 or not any(isinstance(m, Calibratable) for m in model.modules()):
+        return
+    batches = []
+    for x, _ in loader:
+        batches.append(x.to(device=device, dtype=torch.float32))
+        if len(batches) == cfg.calibrate_batches:
+            break
+    calibrate(model, batches, cfg.calibration_margin, train_mode=True)
+    if cfg.freeze_binary_points:
+        freeze_int_bits(model)
+
+
 def fit(
     model: nn.Module,
     train: DataSplit,
@@ -150,6 +166,7 @@ def fit(
     model.train()
     with torch.no_grad():
         model(torch.as_tensor(train.x[: cfg.batch_size]).to(device=device, dtype=torch.float32))  # materialise lazy shapes
+    _initial_calibration(model, loader, cfg, device)
     optimizer = _optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(cfg, len(loader)))
     betas = beta_schedule(cfg)

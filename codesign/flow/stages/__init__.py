@@ -1,0 +1,15 @@
+"""The stage registry of ``codesign run``: stage name -> :class:`codesign.flow.stage.Stage`.
+
+Stages are plugged in here as they are written; the runner reports a flow's stage that has no
+entry as "skipped: no implementation of stage X in the stage registry" (an error, exit code 2,
+when the stage is required).
+"""
+
+from __future__ import annotations
+
+from codesign.flow.stage import Stage
+
+
+def default_stages() -> dict[str, Stage]:
+    """A new registry of the stages implemented so far, keyed by stage name."""
+    return {}
