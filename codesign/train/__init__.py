@@ -4,8 +4,10 @@ from codesign.train.checkpoint import CheckpointError, load_checkpoint, read_che
 from codesign.train.config import TrainConfig
 from codesign.train.evaluate import Evaluation, evaluate, predict_logits
 from codesign.train.loop import TrainResult, fit, resolve_device
+from codesign.train.ptq_run import FLOAT_REFERENCE_WIDTH, post_training_quantize
 
 __all__ = [
+    "FLOAT_REFERENCE_WIDTH",
     "CheckpointError",
     "Evaluation",
     "TrainConfig",
@@ -13,6 +15,7 @@ __all__ = [
     "evaluate",
     "fit",
     "load_checkpoint",
+    "post_training_quantize",
     "predict_logits",
     "read_checkpoint",
     "resolve_device",

@@ -8,6 +8,7 @@ from typing import Literal
 Optimizer = Literal["adam", "adamw", "sgd"]
 Schedule = Literal["constant", "cosine", "step"]
 Device = Literal["auto", "cpu", "cuda"]
+Augment = Literal["none", "shift"]
 BetaRamp = Literal["constant", "linear", "exponential"]
 
 
@@ -41,6 +42,8 @@ class TrainConfig:
             for growth during training).
         freeze_binary_points: after that calibration, keep the binary points fixed (the
             "QAT with frozen calibrated binary points" baseline).
+        augment: ``shift`` translates each training image by -1, 0 or +1 pixel in each
+            direction (zero fill); ``none`` trains on the images as they are.
     """
 
     epochs: int = 10
@@ -60,6 +63,7 @@ class TrainConfig:
     calibrate_batches: int = 4
     calibration_margin: float = 1.0
     freeze_binary_points: bool = False
+    augment: Augment = "none"
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -82,5 +86,7 @@ class TrainConfig:
             raise ValueError(f"calibrate_batches must be >= 0, got {self.calibrate_batches}")
         if not self.calibration_margin > 0:
             raise ValueError(f"calibration_margin must be > 0, got {self.calibration_margin}")
+        if self.augment not in ("none", "shift"):
+            raise ValueError(f"unknown augment {self.augment!r}; allowed: none, shift")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be >= 1, got {self.eval_every}")

@@ -116,6 +116,22 @@ def _model_ebops(model: nn.Module, example: torch.Tensor) -> torch.Tensor | None
     return ebops(model, example).total
 
 
+def random_shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Translate each image of ``x`` (``[N, C, H, W]``) by -1, 0 or +1 pixel along H and W,
+    filling with zeros; inputs of other ranks are returned unchanged."""
+    if x.dim() != 4:
+        return x
+    n, _, h, w = x.shape
+    padded = nn.functional.pad(x, (1, 1, 1, 1))
+    dy = torch.randint(0, 3, (n,), generator=generator).to(x.device)
+    dx = torch.randint(0, 3, (n,), generator=generator).to(x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device)[None, :])[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w, device=x.device)[None, :])[:, None, None, :]
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    channels = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    return padded[batch, channels, rows, cols]
+
+
 def _initial_calibration(model: nn.Module, loader: Any, cfg: TrainConfig, device: torch.device) -> None:
     """Set the model's learnable binary points from its first training batches (see TrainConfig)."""
     from codesign.quant.ptq import Calibratable, calibrate, freeze_int_bits
@@ -170,6 +186,7 @@ def fit(
     optimizer = _optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(cfg, len(loader)))
     betas = beta_schedule(cfg)
+    augment_gen = torch.Generator().manual_seed(cfg.seed + 1)
     out_dir.mkdir(parents=True, exist_ok=True)
     last_path, best_path = out_dir / "checkpoint_last.pt", out_dir / "checkpoint_best.pt"
     history: list[dict[str, Any]] = []
@@ -187,6 +204,8 @@ def fit(
             ebops_value = float("nan")
             for x, y in loader:
                 x = x.to(device=device, dtype=torch.float32)
+                if cfg.augment == "shift":
+                    x = random_shift(x, augment_gen)
                 y = y.to(device)
                 logits = model(x)
                 loss = nn.functional.cross_entropy(logits, y)
