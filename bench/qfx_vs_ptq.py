@@ -31,10 +31,11 @@ from codesign.models import build_model
 from codesign.train import FLOAT_REFERENCE_WIDTH, TrainConfig, evaluate, fit, post_training_quantize
 
 
-def train(model_name: str, width: int, seed: int, epochs: int, dataset, out: Path, *, freeze: bool) -> tuple[torch.nn.Module, float]:
+def train(model_name: str, width: int, seed: int, epochs: int, lr: float, dataset, out: Path, *,
+          freeze: bool) -> tuple[torch.nn.Module, float]:
     torch.manual_seed(seed)
     model = build_model(model_name, scheme="qfx", width=width)
-    cfg = TrainConfig(epochs=epochs, batch_size=64, lr=3e-3, seed=seed, eval_every=epochs,
+    cfg = TrainConfig(epochs=epochs, batch_size=64, lr=lr, seed=seed, eval_every=epochs,
                       freeze_binary_points=freeze)
     result = fit(model, dataset.train, dataset.test, cfg, out, model.model_spec, progress=False)
     return model, result.test_accuracy
@@ -49,8 +50,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--limit", type=int, default=None, help="subsample each split (seeded)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (small models: 1 is fastest)")
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     dataset = load_dataset(args.dataset, args.data, limit=args.limit)
     out = args.out or Path(f"results/qfx_vs_ptq_{args.dataset}.csv")
     rows = []
@@ -58,22 +62,22 @@ def main() -> None:
         work = Path(scratch)
         for seed in args.seeds:
             start = time.monotonic()
-            reference, ref_acc = train(args.model, FLOAT_REFERENCE_WIDTH, seed, args.epochs, dataset, work / "ref", freeze=False)
+            reference, ref_acc = train(args.model, FLOAT_REFERENCE_WIDTH, seed, args.epochs, args.lr, dataset, work / "ref", freeze=False)
             rows.append({"seed": seed, "width": FLOAT_REFERENCE_WIDTH, "method": "float_reference", "accuracy": ref_acc})
             for width in args.widths:
                 ptq_acc = evaluate(post_training_quantize(reference, width, dataset.train.x), dataset.test).accuracy
-                _, frozen_acc = train(args.model, width, seed, args.epochs, dataset, work / "frozen", freeze=True)
-                _, qfx_acc = train(args.model, width, seed, args.epochs, dataset, work / "qfx", freeze=False)
+                _, frozen_acc = train(args.model, width, seed, args.epochs, args.lr, dataset, work / "frozen", freeze=True)
+                _, qfx_acc = train(args.model, width, seed, args.epochs, args.lr, dataset, work / "qfx", freeze=False)
                 for method, acc in (("ptq", ptq_acc), ("qat_frozen", frozen_acc), ("qfx", qfx_acc)):
                     rows.append({"seed": seed, "width": width, "method": method, "accuracy": acc})
                 print(f"seed {seed} W={width}: float {ref_acc:.4f} ptq {ptq_acc:.4f} frozen {frozen_acc:.4f} qfx {qfx_acc:.4f}")
             print(f"seed {seed} done in {time.monotonic() - start:.0f} s")
     for row in rows:
-        row.update({"dataset": args.dataset, "model": args.model, "epochs": args.epochs})
+        row.update({"dataset": args.dataset, "model": args.model, "epochs": args.epochs, "lr": args.lr})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["dataset", "model", "epochs", "seed", "width", "method", "accuracy"])
+        writer = csv.DictWriter(f, fieldnames=["dataset", "model", "epochs", "lr", "seed", "width", "method", "accuracy"])
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)

@@ -122,3 +122,55 @@ def run(
     except (RunnerError, RunDirError) as exc:
         _fail(str(exc), 2)
     sys.exit(summary.exit_code)
+
+
+@main.command("train")
+@click.option("--model", "model_name", required=True, help="Zoo model: jet_mlp, digits_cnn, resnet20, bnn.")
+@click.option("--dataset", default="digits", show_default=True, help="digits, mnist, fashion_mnist, cifar10, svhn, jets.")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Local dataset file or directory (every dataset but digits needs one).")
+@click.option("--limit", type=int, default=None, help="Subsample each split to at most this many samples.")
+@click.option("--scheme", type=click.Choice(["qfx", "khot", "hgq", "fixed", "frozen", "ptq"]), default="qfx",
+              show_default=True, help="Quantization scheme (frozen: calibrated binary points kept fixed; "
+              "ptq: train a 20-bit reference, then quantize without retraining).")
+@click.option("--width", type=int, default=8, show_default=True, help="Word length of every quantized tensor.")
+@click.option("--k", type=int, default=2, show_default=True, help="K-hot digits per constant.")
+@click.option("--option", "model_options", multiple=True, metavar="KEY=VALUE",
+              help="Model builder option (repeatable), e.g. --option channels=64.")
+@click.option("--epochs", type=int, default=10, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--lr", type=float, default=3e-3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--threads", type=int, default=0, help="Torch CPU threads (0: torch's default).")
+@click.option("--beta", type=float, default=0.0, show_default=True, help="HGQ EBOPs penalty weight.")
+@click.option("--augment", type=click.Choice(["none", "shift"]), default="none", show_default=True)
+@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default results/runs/train/<model>-<scheme>-w<width>-<time>).")
+def train(model_name: str, dataset: str, data_path: Path | None, limit: int | None, scheme: str, width: int,
+          k: int, model_options: tuple[str, ...], epochs: int, batch_size: int, lr: float, seed: int,
+          device: str, threads: int, beta: float, augment: str, run_dir: Path | None) -> None:
+    """Train a zoo model with quantization-aware training and write a run directory."""
+    import yaml
+
+    from codesign.data import DatasetError
+    from codesign.train import TrainConfig
+    from codesign.train.run import TrainRequest, default_run_dir, train_run
+
+    options = {}
+    for item in model_options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--option")
+        options[key] = yaml.safe_load(value)
+    try:
+        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,  # type: ignore[arg-type]
+                          threads=threads, beta=beta, augment=augment)  # type: ignore[arg-type]
+        request = TrainRequest(model_name, dataset, data_path, limit, scheme, width, k, options, cfg)
+        out = run_dir or default_run_dir(request)
+        summary = train_run(request, out)
+    except (ValueError, DatasetError) as exc:
+        _fail(str(exc), 2)
+    click.echo(f"fixed-point test accuracy {summary['accuracy_fixed']:.4f}"
+               + (f" (float reference {summary['accuracy_float']:.4f})" if "accuracy_float" in summary else "")
+               + f"; run directory {out}")

@@ -121,7 +121,7 @@ class BasicBlock(nn.Module):
         return self.act(self.add(self.body(x), self.shortcut(x)))
 
 
-def digits_cnn(*, scheme: str = "qfx", width: int = 8, k: int = 2, channels: int = 16,
+def digits_cnn(*, scheme: str = "qfx", width: int = 8, k: int = 2, channels: int = 24,
                num_classes: int = 10, in_channels: int = 1) -> Sequential:
     """A small residual CNN for 8x8 digits; input, weights, biases, conv outputs, BatchNorm
     scale and bias, the residual add, pooling and logits are all fixed point."""
@@ -179,14 +179,18 @@ def binary_shift(fan_in: int) -> int:
 
 
 class BinaryBlock(nn.Module):
-    """FracBNN-style block: x -> sign -> binary conv3x3 -> K-hot BatchNorm -> + x -> PReLU.
+    """FracBNN/ReActNet-style block:
+    x -> K-hot BatchNorm -> sign -> binary conv3x3 -> K-hot BatchNorm -> + x -> PReLU.
 
-    The residual path stays in fixed point; only the conv's input is binarised.
+    The residual path stays in fixed point; only the conv's input is binarised. The
+    BatchNorm before the sign gives every channel a learned threshold (ReActNet's RSign):
+    sign(s*x + b) = sign(x + b/s) for s > 0; in hardware a per-channel shift-add compare.
     """
 
     def __init__(self, channels: int, quant: LayerQuant) -> None:
         super().__init__()
         fan_in = channels * 9
+        self.threshold = QBatchNorm2d(channels, quant=quant)
         self.sign = QAct("sign", quant)
         self.conv = BinaryConv2d(channels, channels, 3, padding=1, shift=binary_shift(fan_in))
         self.bn = QBatchNorm2d(channels, quant=quant)
@@ -194,11 +198,12 @@ class BinaryBlock(nn.Module):
         self.act = QPReLU(channels, quant)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.add(self.bn(self.conv(self.sign(x))), x))
+        return self.act(self.add(self.bn(self.conv(self.sign(self.threshold(x)))), x))
 
 
 def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 8, channels: int | None = None,
-        num_classes: int = 10, in_channels: int | None = None, scheme: str = "khot") -> Sequential:
+        blocks: int | None = None, num_classes: int = 10, in_channels: int | None = None,
+        scheme: str = "khot") -> Sequential:
     """FracBNN-style binarized network.
 
     thermometer (``levels`` planes per channel) -> binary conv -> BatchNorm -> PReLU ->
@@ -211,6 +216,7 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
         width: word length of the fixed-point tensors.
         k: K-hot digits of BatchNorm scales, PReLU slopes and classifier weights; None gives
             the plain fixed-point baseline.
+        blocks: binary blocks per stage (default 1 for tiny, 2 for cifar).
         scheme: recorded for reports (``khot`` or ``fixed`` baseline); the quantization is
             decided by ``k``.
     """
@@ -219,7 +225,7 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
     quant = bnn_quant(width, k)
     cin = in_channels if in_channels is not None else (1 if size == "tiny" else 3)
     widths = [channels or 32] * 2 if size == "tiny" else [channels or 64, 2 * (channels or 64), 4 * (channels or 64)]
-    blocks = 1 if size == "tiny" else 2
+    blocks = blocks if blocks is not None else (1 if size == "tiny" else 2)
     planes = cin * levels
     stem_fan_in = planes * 9
     layers: list[nn.Module] = [
@@ -240,7 +246,7 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
         layers += [BinaryBlock(current, quant) for _ in range(blocks)]
     layers += [QGlobalAvgPool2d(quant=quant), QLinear(current, num_classes, quant=quant)]
     spec = {"name": "bnn", "size": size, "width": width, "k": k, "levels": levels, "channels": channels,
-            "num_classes": num_classes, "in_channels": in_channels, "scheme": scheme}
+            "blocks": blocks, "num_classes": num_classes, "in_channels": in_channels, "scheme": scheme}
     return Sequential(*layers, input_spec=InputSpec("ap_uint<8>"), model_spec=spec)
 
 

@@ -83,9 +83,10 @@ class LayerQuant:
 
     @classmethod
     def defaults(cls, scheme: Scheme = "qfx", width: int = 8, k: int = 2) -> LayerQuant:
-        """Defaults per scheme: weights and BN scales in the scheme (K-hot for the BN
-        scale and classifier under ``khot``), biases and activations in QFX with
-        wider words, all with AP_RND/AP_SAT."""
+        """Defaults per scheme, every place at ``width`` bits with AP_RND/AP_SAT: weights and
+        BN scales in the scheme (K-hot for both under ``khot``), biases, BN biases,
+        activations and residual sums in QFX (learned binary points). Accumulators are
+        not places: layers size them exactly."""
         base = QuantSpec(scheme="qfx", width=width, int_bits=2)
         if scheme == "hgq":
             weight = QuantSpec(scheme="hgq", width=width, init_frac_bits=width - 2)
@@ -99,17 +100,9 @@ class LayerQuant:
         else:
             weight = base.but(int_bits=1)
             act = base.but(int_bits=3)
-        bias = base.but(scheme="fixed" if scheme == "fixed" else "qfx", width=min(2 * width, 32), int_bits=4)
+        bias = base.but(scheme="fixed" if scheme == "fixed" else "qfx", int_bits=2)
         bn_scale = weight if scheme != "hgq" else base.but(int_bits=2)
-        return cls(
-            input=act,
-            weight=weight,
-            bias=bias,
-            output=act,
-            bn_scale=bn_scale,
-            bn_bias=bias,
-            residual=act.but(width=min(width + 2, 53)) if act.scheme != "hgq" else act,
-        )
+        return cls(input=act, weight=weight, bias=bias, output=act, bn_scale=bn_scale, bn_bias=bias, residual=act)
 
 
 def make_quantizer(
