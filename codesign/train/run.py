@@ -65,7 +65,9 @@ def train_run(request: TrainRequest, run_dir: Path, *, progress: bool = True) ->
         scheme, width = "qfx", FLOAT_REFERENCE_WIDTH if request.scheme == "ptq" else request.width
     else:
         scheme, width = request.scheme, request.width
-    if request.model != "bnn":
+    if request.model == "bnn":
+        options.setdefault("k", request.k if request.scheme == "khot" else None)
+    else:
         options.update(scheme=scheme, k=request.k)
     options["width"] = width
     torch.manual_seed(request.train.seed)  # the initial weights belong to the seed too

@@ -12,4 +12,7 @@ from codesign.flow.stage import Stage
 
 def default_stages() -> dict[str, Stage]:
     """A new registry of the stages implemented so far, keyed by stage name."""
-    return {}
+    from codesign.flow.stages.export import ExportStage
+    from codesign.flow.stages.train import TrainStage
+
+    return {stage.name: stage for stage in (TrainStage(), ExportStage())}
