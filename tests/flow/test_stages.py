@@ -20,7 +20,7 @@ model: {name: digits_cnn, options: {channels: 8}}
 quantization: {scheme: qfx, width: 6, options: {threads: 1}}
 training: {epochs: 1, batch_size: 32, lr: 1.0e-2}
 export: {test_vectors: 40}
-stages: [train, export, synth]
+stages: [train, export, estimate, synth]
 """
 
 
@@ -43,6 +43,10 @@ def test_train_and_export_write_their_outputs(tiny_run: tuple[Path, Path]) -> No
     assert stages["synth"]["status"] == "skipped"
     assert 0.0 <= summary["accuracy_fixed"] <= 1.0
     assert summary["ir_match"] == "40/40"
+    assert stages["estimate"]["status"] == "done"
+    assert summary["est_lut"] > 0 and summary["general_multipliers"] > 0  # digits_cnn multiplies
+    assert summary["est_lut_fraction"] > 0  # fully unrolled convs: may exceed the board
+    assert (run_dir / "estimate" / "nodes.csv").read_text().startswith("name,op,lut")
     graph = ir.load(run_dir / "ir")
     inputs = np.loadtxt(run_dir / "vectors" / "inputs.txt", dtype=np.int64)
     expected = np.loadtxt(run_dir / "vectors" / "expected.txt", dtype=np.int64)
@@ -56,4 +60,4 @@ def test_second_run_is_cached(tiny_run: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(main, ["run", str(flow), "--run-dir", str(run_dir), "--explain"])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.split()}
-    assert "cached" in lines["train"] and "cached" in lines["export"], result.output
+    assert all("cached" in lines[s] for s in ("train", "export", "estimate")), result.output

@@ -12,7 +12,8 @@ from codesign.flow.stage import Stage
 
 def default_stages() -> dict[str, Stage]:
     """A new registry of the stages implemented so far, keyed by stage name."""
+    from codesign.flow.stages.estimate import EstimateStage
     from codesign.flow.stages.export import ExportStage
     from codesign.flow.stages.train import TrainStage
 
-    return {stage.name: stage for stage in (TrainStage(), ExportStage())}
+    return {stage.name: stage for stage in (TrainStage(), ExportStage(), EstimateStage())}
