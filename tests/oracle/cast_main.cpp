@@ -7,25 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "binary_io.h"
 #include "cast_oracle.h"
 
 namespace {
-
-bool read_raw(const char* path, std::vector<int64_t>& in) {
-  FILE* f = std::fopen(path, "rb");
-  if (!f) return false;
-  int64_t x;
-  while (std::fread(&x, sizeof x, 1, f) == 1) in.push_back(x);
-  std::fclose(f);
-  return true;
-}
-
-bool write_raw(const char* path, const std::vector<uint64_t>& out) {
-  FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  const size_t n = std::fwrite(out.data(), sizeof(uint64_t), out.size(), f);
-  return std::fclose(f) == 0 && n == out.size();
-}
 
 int usage() {
   std::fprintf(stderr, "usage: cast_oracle list | cast_oracle cast W2 I2 S2 W I S IN OUT\n");
@@ -49,7 +34,7 @@ int main(int argc, char** argv) {
   int key[6];
   for (int k = 0; k < 6; ++k) key[k] = std::atoi(argv[2 + k]);
   std::vector<int64_t> in;
-  if (!read_raw(argv[8], in)) {
+  if (!oracle_io::read_values(argv[8], in)) {
     std::fprintf(stderr, "cast_oracle: cannot read %s\n", argv[8]);
     return 1;
   }
@@ -70,7 +55,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cast_oracle: pair is not in the compiled grid\n");
     return 2;
   }
-  if (!write_raw(argv[9], out)) {
+  if (!oracle_io::write_values(argv[9], out)) {
     std::fprintf(stderr, "cast_oracle: cannot write %s\n", argv[9]);
     return 1;
   }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "binary_io.h"
 #include "oracle.h"
 
 namespace {
@@ -50,22 +51,6 @@ void print_pairs_with() {
 #undef CODESIGN_PAIR_ROW
 }
 
-bool read_doubles(const char* path, std::vector<double>& in) {
-  FILE* f = std::fopen(path, "rb");
-  if (!f) return false;
-  double x;
-  while (std::fread(&x, sizeof x, 1, f) == 1) in.push_back(x);
-  std::fclose(f);
-  return true;
-}
-
-bool write_raw(const char* path, const std::vector<uint64_t>& out) {
-  FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  const size_t n = std::fwrite(out.data(), sizeof(uint64_t), out.size(), f);
-  return std::fclose(f) == 0 && n == out.size();
-}
-
 int usage() {
   std::fprintf(stderr, "usage: oracle list | oracle types | oracle quantize W I S IN OUT\n");
   return 2;
@@ -93,7 +78,7 @@ int main(int argc, char** argv) {
   const int i = std::atoi(argv[3]);
   const bool s = std::atoi(argv[4]) != 0;
   std::vector<double> in;
-  if (!read_doubles(argv[5], in)) {
+  if (!oracle_io::read_values(argv[5], in)) {
     std::fprintf(stderr, "oracle: cannot read %s\n", argv[5]);
     return 1;
   }
@@ -116,7 +101,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "oracle: type <%d,%d> is not in the compiled grid\n", w, i);
     return 2;
   }
-  if (!write_raw(argv[6], out)) {
+  if (!oracle_io::write_values(argv[6], out)) {
     std::fprintf(stderr, "oracle: cannot write %s\n", argv[6]);
     return 1;
   }
