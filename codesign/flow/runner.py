@@ -231,6 +231,9 @@ class _Plan:
                 continue
             if producer in pending:
                 return Decision("run", f"input {label} will be made by {producer}")
+            own_skip = stage.skip_reason(ctx)  # "cannot run here" says more than "input missing"
+            if own_skip:
+                return Decision("skip", own_skip)
             if producer is not None and statuses.get(producer) is StageStatus.SKIPPED:
                 return Decision("skip", f"input {label} missing ({producer} was skipped)")
             if producer is not None:

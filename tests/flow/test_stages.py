@@ -20,12 +20,22 @@ model: {name: digits_cnn, options: {channels: 8}}
 quantization: {scheme: qfx, width: 6, options: {threads: 1}}
 training: {epochs: 1, batch_size: 32, lr: 1.0e-2}
 export: {test_vectors: 40}
-stages: [train, export, estimate, synth]
+stages: [train, export, estimate, synth, cosim, bitstream]
 """
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def no_vendor_tools() -> object:
+    """A PATH without AMD's tools (a developer machine may have them)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", "/usr/bin:/bin")
+        for var in ("XILINX_HLS", "XILINX_VITIS", "XILINX_VIVADO"):
+            mp.delenv(var, raising=False)
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, no_vendor_tools: object) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("flow")
     flow = root / "tiny.yaml"
     flow.write_text(FLOW)
@@ -40,7 +50,9 @@ def test_train_and_export_write_their_outputs(tiny_run: tuple[Path, Path]) -> No
     summary = json.loads((run_dir / "summary.json").read_text())
     stages = {s["name"]: s for s in summary["stages"]}
     assert stages["train"]["status"] == "done" and stages["export"]["status"] == "done"
-    assert stages["synth"]["status"] == "skipped"
+    for vendor_stage in ("synth", "cosim", "bitstream"):
+        assert stages[vendor_stage]["status"] == "skipped"
+        assert "vitis_hls not found on PATH" in stages[vendor_stage]["message"]
     assert 0.0 <= summary["accuracy_fixed"] <= 1.0
     assert summary["ir_match"] == "40/40"
     assert stages["estimate"]["status"] == "done"
@@ -53,6 +65,13 @@ def test_train_and_export_write_their_outputs(tiny_run: tuple[Path, Path]) -> No
     assert inputs.shape[0] == expected.shape[0] == 40
     out = next(iter(ir.run(graph, inputs.reshape(40, 1, 8, 8)).outputs.values()))
     np.testing.assert_array_equal(out.reshape(40, -1), expected)
+
+
+def test_a_required_vendor_stage_without_its_tool_fails_the_run(tiny_run: tuple[Path, Path]) -> None:
+    flow, run_dir = tiny_run
+    result = CliRunner().invoke(main, ["run", str(flow), "--run-dir", str(run_dir), "--require", "synth"])
+    assert result.exit_code == 2, result.output
+    assert "vitis_hls not found on PATH" in result.output
 
 
 def test_second_run_is_cached(tiny_run: tuple[Path, Path]) -> None:

@@ -15,5 +15,7 @@ def default_stages() -> dict[str, Stage]:
     from codesign.flow.stages.estimate import EstimateStage
     from codesign.flow.stages.export import ExportStage
     from codesign.flow.stages.train import TrainStage
+    from codesign.flow.stages.vendor import BitstreamStage, CosimStage, SynthStage
 
-    return {stage.name: stage for stage in (TrainStage(), ExportStage(), EstimateStage())}
+    stages = (TrainStage(), ExportStage(), EstimateStage(), SynthStage(), CosimStage(), BitstreamStage())
+    return {stage.name: stage for stage in stages}
