@@ -30,15 +30,25 @@ def test_validate(flow_file: Path, tmp_path: Path) -> None:
     assert f"error: {bad}: training.epochs: Input should be a valid integer" in result.output
 
 
-def test_run_with_the_default_registry(flow_file: Path, tmp_path: Path) -> None:
-    # csim has no implementation in the default registry yet: it is skipped, and an error
-    # (exit code 2) only when required.
-    result = CliRunner().invoke(main, ["run", str(flow_file), "--only", "csim"])
+def test_the_default_registry_has_every_stage() -> None:
+    from codesign.flow.spec import STAGE_ORDER
+    from codesign.flow.stages import default_stages
+
+    assert list(default_stages()) == list(STAGE_ORDER)
+
+
+def test_a_required_stage_that_cannot_run_here_exits_2(
+    flow_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    for var in ("XILINX_HLS", "XILINX_VITIS", "XILINX_VIVADO"):
+        monkeypatch.delenv(var, raising=False)
+    result = CliRunner().invoke(main, ["run", str(flow_file), "--only", "synth"])
     assert result.exit_code == 0, result.output
-    assert "no implementation of stage csim in the stage registry" in result.output
-    result = CliRunner().invoke(main, ["run", str(flow_file), "--only", "csim", "--require", "csim"])
+    assert "vitis_hls not found on PATH" in result.output
+    result = CliRunner().invoke(main, ["run", str(flow_file), "--only", "synth", "--require", "synth"])
     assert result.exit_code == 2
-    assert "required stage csim was skipped" in result.output
+    assert "required stage synth was skipped" in result.output
     summary = json.loads((tmp_path / "results/runs/toy/latest/summary.json").read_text())
     assert summary["exit_code"] == 2
 

@@ -13,14 +13,14 @@ from codesign import ir
 from codesign.cli import main
 
 FLOW = """\
-name: tiny_digits
+name: tiny_bnn
 board: ultra96v2
 dataset: {name: digits, limit: 300}
-model: {name: digits_cnn, options: {channels: 8}}
-quantization: {scheme: qfx, width: 6, options: {threads: 1}}
-training: {epochs: 1, batch_size: 32, lr: 1.0e-2}
+model: {name: bnn, options: {size: tiny, channels: 8, levels: 4}}
+quantization: {scheme: khot, width: 8, k: 2, options: {threads: 1}}
+training: {epochs: 1, batch_size: 64, lr: 1.0e-2}
 export: {test_vectors: 40}
-stages: [train, export, estimate, synth, cosim, bitstream]
+hls: {interface: mm, parallelism: {default: {pe: 4, simd: 32}}}
 """
 
 
@@ -45,25 +45,30 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, no_vendor_tools: object) 
     return flow, run_dir
 
 
-def test_train_and_export_write_their_outputs(tiny_run: tuple[Path, Path]) -> None:
+def test_every_stage_of_a_small_bnn_flow(tiny_run: tuple[Path, Path]) -> None:
+    """train -> export -> codegen -> csim -> estimate -> (vendor stages skipped) -> package -> deploy."""
     _, run_dir = tiny_run
     summary = json.loads((run_dir / "summary.json").read_text())
     stages = {s["name"]: s for s in summary["stages"]}
-    assert stages["train"]["status"] == "done" and stages["export"]["status"] == "done"
+    for done in ("train", "export", "codegen", "csim", "estimate", "package", "deploy"):
+        assert stages[done]["status"] == "done", (done, stages[done]["message"])
     for vendor_stage in ("synth", "cosim", "bitstream"):
         assert stages[vendor_stage]["status"] == "skipped"
         assert "vitis_hls not found on PATH" in stages[vendor_stage]["message"]
     assert 0.0 <= summary["accuracy_fixed"] <= 1.0
     assert summary["ir_match"] == "40/40"
     assert stages["estimate"]["status"] == "done"
-    assert summary["est_lut"] > 0 and summary["general_multipliers"] > 0  # digits_cnn multiplies
-    assert summary["est_lut_fraction"] > 0  # fully unrolled convs: may exceed the board
+    assert summary["est_lut"] > 0 and summary["general_multipliers"] == 0  # K-hot BNN: no multipliers
+    assert summary["general_multipliers_hls"] == 0
+    assert summary["csim_match"] == "40/40" and summary["csim_threaded"] == "no deadlock"
+    assert summary["deploy_device"] == "emulated" and summary["deploy_mismatches"] == 0
+    assert (run_dir / "bundle.tar.gz").is_file() and (run_dir / "deploy" / "result.json").is_file()
     assert (run_dir / "estimate" / "nodes.csv").read_text().startswith("name,op,lut")
     graph = ir.load(run_dir / "ir")
     inputs = np.loadtxt(run_dir / "vectors" / "inputs.txt", dtype=np.int64)
     expected = np.loadtxt(run_dir / "vectors" / "expected.txt", dtype=np.int64)
     assert inputs.shape[0] == expected.shape[0] == 40
-    out = next(iter(ir.run(graph, inputs.reshape(40, 1, 8, 8)).outputs.values()))
+    out = next(iter(ir.run(graph, inputs.reshape(40, 1, 8, 8)).outputs.values()))  # raw pixels
     np.testing.assert_array_equal(out.reshape(40, -1), expected)
 
 
@@ -79,4 +84,5 @@ def test_second_run_is_cached(tiny_run: tuple[Path, Path]) -> None:
     result = CliRunner().invoke(main, ["run", str(flow), "--run-dir", str(run_dir), "--explain"])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.split()}
-    assert all("cached" in lines[s] for s in ("train", "export", "estimate")), result.output
+    stages = ("train", "export", "codegen", "csim", "estimate", "package", "deploy")
+    assert all("cached" in lines[s] for s in stages), result.output

@@ -12,10 +12,13 @@ from codesign.flow.stage import Stage
 
 def default_stages() -> dict[str, Stage]:
     """A new registry of the stages implemented so far, keyed by stage name."""
+    from codesign.flow.stages.codegen import CodegenStage, CsimStage
+    from codesign.flow.stages.deploy import DeployStage, PackageStage
     from codesign.flow.stages.estimate import EstimateStage
     from codesign.flow.stages.export import ExportStage
     from codesign.flow.stages.train import TrainStage
     from codesign.flow.stages.vendor import BitstreamStage, CosimStage, SynthStage
 
-    stages = (TrainStage(), ExportStage(), EstimateStage(), SynthStage(), CosimStage(), BitstreamStage())
+    stages = (TrainStage(), ExportStage(), CodegenStage(), CsimStage(), EstimateStage(), SynthStage(),
+              CosimStage(), BitstreamStage(), PackageStage(), DeployStage())
     return {stage.name: stage for stage in stages}
