@@ -86,3 +86,20 @@ def test_second_run_is_cached(tiny_run: tuple[Path, Path]) -> None:
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.split()}
     stages = ("train", "export", "codegen", "csim", "estimate", "package", "deploy")
     assert all("cached" in lines[s] for s in stages), result.output
+
+
+def test_vendor_stages_describe_the_generated_project(tiny_run: tuple[Path, Path]) -> None:
+    """What synth/cosim/bitstream hand to Vitis: existing sources, the board's part, the
+    exported vectors, and fabric-only arithmetic for the multiplier-free BNN."""
+    from codesign.flow.stages.vendor import hls_project_spec
+
+    _, run_dir = tiny_run
+
+    class Ctx:
+        def path(self, relpath: str) -> Path:
+            return run_dir / relpath
+
+    spec = hls_project_spec(Ctx(), run_dir / "hls")  # type: ignore[arg-type]
+    assert spec.part == "xczu3eg-sbva484-1-i" and spec.top == "tiny_bnn_top"
+    assert all(p.is_file() for p in (*spec.sources, *spec.testbench, *spec.vectors))
+    assert spec.fabric_arithmetic

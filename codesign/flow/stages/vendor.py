@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from codesign.codegen.environment import INCLUDE_DIR
+from codesign.codegen.hls_spec import hls_project_spec as codegen_hls_spec
+from codesign.codegen.project import Project
 from codesign.flow.stage import Stage, StageContext, StageResult
 from codesign.reports import parse_cosim, parse_csynth, parse_timing_summary, parse_utilization
 from codesign.toolchain import HlsProjectSpec, VivadoBdSpec, run_vitis_hls, run_vivado_bitstream
@@ -26,19 +27,11 @@ VECTORS = ("vectors/inputs.txt",)
 
 
 def hls_project_spec(ctx: StageContext, project_dir: Path) -> HlsProjectSpec:
-    """The Vitis HLS project of a generated codesign project (sources, testbench, vectors)."""
+    """The Vitis HLS project of a generated codesign project, with the exported vectors."""
     manifest = json.loads((project_dir / "manifest.json").read_text())
-    top = manifest["top"]
-    return HlsProjectSpec(
-        top=top,
-        sources=(project_dir / "firmware" / f"{top}.cpp",),
-        part=manifest["part"],
-        clock_mhz=float(manifest["clock_mhz"]),
-        include_dirs=(project_dir / "firmware", INCLUDE_DIR),
-        testbench=tuple(sorted((project_dir / "tb").glob("*.cpp"))),
-        vectors=tuple(ctx.path(v) for v in VECTORS),
-        testbench_argv=("inputs.txt", "outputs.txt"),
-    )
+    project = Project(project_dir, manifest["top"], manifest["interface"], manifest, tuple(manifest["files"]))
+    return codegen_hls_spec(project, vectors=[ctx.path(v) for v in VECTORS],
+                            testbench_argv=("inputs.txt", "outputs.txt"))
 
 
 def _hls_missing() -> str | None:
