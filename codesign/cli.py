@@ -174,3 +174,62 @@ def train(model_name: str, dataset: str, data_path: Path | None, limit: int | No
     click.echo(f"fixed-point test accuracy {summary['accuracy_fixed']:.4f}"
                + (f" (float reference {summary['accuracy_float']:.4f})" if "accuracy_float" in summary else "")
                + f"; run directory {out}")
+
+
+@main.command("package")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Bundle directory (default RUN_DIR/bundle; a .tar.gz is written beside it).")
+@click.option("--board", default=None, help="Board name (default: the board of RUN_DIR/flow.yaml).")
+def package(run_dir: Path, out_dir: Path | None, board: str | None) -> None:
+    """Build the deploy bundle of a run directory (what a board receives)."""
+    import yaml
+
+    from codesign.runtime.bundle import BundleError, make_bundle
+
+    if board is None and (run_dir / "flow.yaml").is_file():
+        board = str(yaml.safe_load((run_dir / "flow.yaml").read_text()).get("board", "")) or None
+    try:
+        path = make_bundle(run_dir, out_dir or run_dir / "bundle", board=board)
+    except BundleError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"bundle {path} and {path}.tar.gz")
+
+
+@main.command("board-run")
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
+@click.option("--emulate", is_flag=True, help="Run on the emulated device instead of the board.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="JSON result file.")
+def board_run(bundle: Path, emulate: bool, out_file: Path | None) -> None:
+    """On a board: run the bundle's golden vectors and check every output bit for bit."""
+    from codesign.runtime.__main__ import main as runtime_main
+
+    sys.exit(runtime_main([str(bundle), *(["--emulate"] if emulate else []),
+                           *(["--out", str(out_file)] if out_file else [])]))
+
+
+@main.command("deploy")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", required=True, help="The board, as [user@]hostname (key-based ssh login).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Where result.json goes (default: a 'deploy_<host>' folder beside the bundle).")
+@click.option("--port", type=int, default=None, help="ssh port.")
+@click.option("--timeout", "timeout_s", type=float, default=600, show_default=True, help="Seconds for the check.")
+@click.option("--emulate", is_flag=True, help="Run the emulated device on the host (no bitstream needed).")
+def deploy(bundle: Path, host: str, out_dir: Path | None, port: int | None, timeout_s: float, emulate: bool) -> None:
+    """Copy a bundle (.tar.gz) to a board over ssh, run its check there, fetch the JSON result."""
+    import json
+
+    from codesign.toolchain import ToolTimeoutError
+    from codesign.toolchain.remote import RemoteError, deploy_remote
+
+    target = out_dir or bundle.parent / f"deploy_{host.replace('@', '_')}"
+    try:
+        run = deploy_remote(bundle, host, target, log_path=target.with_suffix(".log"), timeout_s=timeout_s,
+                            emulate=emulate, port=port)
+    except (RemoteError, ValueError, ToolTimeoutError) as exc:
+        _fail(str(exc), 2)
+    result = json.loads(run.result.read_text())
+    click.echo(f"{'PASS' if run.returncode == 0 else 'FAIL'}: {result.get('samples')} samples, "
+               f"{result.get('mismatches')} mismatching values on {host}; result {run.result}")
+    sys.exit(run.returncode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,7 @@ def test_every_stage_of_a_small_bnn_flow(tiny_run: tuple[Path, Path]) -> None:
     assert summary["est_lut"] > 0 and summary["general_multipliers"] == 0  # K-hot BNN: no multipliers
     assert summary["general_multipliers_hls"] == 0
     assert summary["csim_match"] == "40/40" and summary["csim_threaded"] == "no deadlock"
-    assert summary["deploy_device"] == "emulated" and summary["deploy_mismatches"] == 0
+    assert summary["deploy_device"] == "emulated (csim build)" and summary["deploy_mismatches"] == 0
     assert (run_dir / "bundle.tar.gz").is_file() and (run_dir / "deploy" / "result.json").is_file()
     assert (run_dir / "estimate" / "nodes.csv").read_text().startswith("name,op,lut")
     graph = ir.load(run_dir / "ir")
@@ -103,3 +104,69 @@ def test_vendor_stages_describe_the_generated_project(tiny_run: tuple[Path, Path
     assert spec.part == "xczu3eg-sbva484-1-i" and spec.top == "tiny_bnn_top"
     assert all(p.is_file() for p in (*spec.sources, *spec.testbench, *spec.vectors))
     assert spec.fabric_arithmetic
+
+
+@pytest.fixture()
+def fake_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import fake_board as fb
+
+    bin_dir = fb.install(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_BOARD_ROOT", str(tmp_path / "board"))
+    monkeypatch.setenv("FAKE_BOARD_CALLS", str(tmp_path / "calls.jsonl"))
+    return tmp_path
+
+
+def test_codesign_package_and_board_run(tiny_run: tuple[Path, Path], tmp_path: Path) -> None:
+    _, run_dir = tiny_run
+    result = CliRunner().invoke(main, ["package", str(run_dir), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "b.tar.gz").is_file()
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(main, ["board-run", str(tmp_path / "b.tar.gz"), "--emulate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["mismatches"] == 0
+
+
+def test_deploy_over_ssh_fetches_the_result(tiny_run: tuple[Path, Path], fake_board: Path) -> None:
+    _, run_dir = tiny_run
+    out = fake_board / "fetched"
+    result = CliRunner().invoke(main, ["deploy", str(run_dir / "bundle.tar.gz"), "--host", "xilinx@board",
+                                       "--out", str(out), "--emulate"])
+    assert result.exit_code == 0, result.output
+    assert "PASS" in result.output
+    fetched = json.loads((out / "result.json").read_text())
+    assert fetched["mismatches"] == 0 and fetched["samples"] == 40
+    calls = [json.loads(line) for line in (fake_board / "calls.jsonl").read_text().splitlines()]
+    assert [c[0] for c in calls] == ["ssh", "scp", "ssh", "scp"]
+    assert "xilinx@board" in calls[2] and "codesign.runtime" in calls[2][-1]
+
+
+@pytest.mark.parametrize(("mode", "message"), [
+    ("unreachable", "cannot reach xilinx@board over ssh"),
+    ("ok", "could not run on xilinx@board"),  # no pynq on this 'board' and no --emulate
+])
+def test_deploy_errors_are_clear_and_leave_the_run_intact(tiny_run: tuple[Path, Path], fake_board: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, mode: str,
+                                                          message: str) -> None:
+    _, run_dir = tiny_run
+    monkeypatch.setenv("FAKE_BOARD_MODE", mode)
+    before = sorted(p.name for p in run_dir.iterdir())
+    out = fake_board / "fetched"
+    result = CliRunner().invoke(main, ["deploy", str(run_dir / "bundle.tar.gz"), "--host", "xilinx@board",
+                                       "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (out / "result.json").exists()
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+
+
+def test_deploy_timeout_and_bad_host(tiny_run: tuple[Path, Path], fake_board: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _, run_dir = tiny_run
+    monkeypatch.setenv("FAKE_BOARD_MODE", "hang")
+    result = CliRunner().invoke(main, ["deploy", str(run_dir / "bundle.tar.gz"), "--host", "board",
+                                       "--timeout", "2", "--emulate", "--out", str(fake_board / "o")])
+    assert result.exit_code == 2 and "limit" in result.output
+    result = CliRunner().invoke(main, ["deploy", str(run_dir / "bundle.tar.gz"), "--host", "board; rm -rf /"])
+    assert result.exit_code == 2 and "[user@]hostname" in result.output

@@ -1,16 +1,32 @@
 """The ``package`` stage (run directory -> ``bundle/`` + ``bundle.tar.gz``, what a board
 receives) and the ``deploy`` stage (the bundle's bit-exact check: on the emulated device,
-which runs the same driver code against a register map and buffer memory like the IP's)."""
+which runs the same driver code against a register map and buffer memory like the IP's and
+computes with the C simulation build of the generated accelerator)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from codesign.flow.stage import Stage, StageContext, StageResult
 from codesign.runtime.bundle import load_bundle, make_bundle
 from codesign.runtime.driver import Accelerator, check
-from codesign.runtime.emulated import emulate
+from codesign.runtime.emulated import Backend, emulate
+from codesign.toolchain.csim import predict
+
+
+def csim_backend(project_dir: Path, output_shape: Sequence[int]) -> Backend:
+    """The emulated device's compute: the generated accelerator's C simulation (ctypes)."""
+
+    def compute(raw: np.ndarray) -> np.ndarray:
+        flat = predict(project_dir, np.asarray(raw).reshape(len(raw), -1))
+        return flat.reshape(len(raw), *output_shape)
+
+    return compute
 
 
 class PackageStage(Stage):
@@ -50,7 +66,7 @@ class DeployStage(Stage):
     version = "1"
 
     def inputs(self, ctx: StageContext) -> Sequence[str]:
-        return ["bundle"]
+        return ["bundle", "hls"]
 
     def outputs(self, ctx: StageContext) -> Sequence[str]:
         return ["deploy"]
@@ -62,10 +78,13 @@ class DeployStage(Stage):
         bundle = load_bundle(ctx.path("bundle"))
         out = ctx.output("deploy")
         out.mkdir(parents=True, exist_ok=True)
-        ctx.status(f"bit-exact check of {bundle.manifest.top} on the emulated device")
-        accelerator = Accelerator(emulate(bundle), bundle.manifest)
+        project = out / "csim_project"  # the ctypes build writes into the project: use a copy
+        shutil.copytree(ctx.path("hls"), project)
+        ctx.status(f"bit-exact check of {bundle.manifest.top} on the emulated device (C simulation build)")
+        backend = csim_backend(project, bundle.manifest.output.shape)
+        accelerator = Accelerator(emulate(bundle, backend), bundle.manifest)
         result = check(bundle, accelerator, device_kind="emulated", repeats=1, out=out / "result.json")
-        figures: dict[str, Any] = {"deploy_device": "emulated",
+        figures: dict[str, Any] = {"deploy_device": "emulated (csim build)",
                                    "deploy_mismatches": result.mismatches, "deploy_samples": result.samples}
         if result.accuracy is not None:
             figures["deploy_accuracy"] = round(result.accuracy, 4)
