@@ -33,6 +33,7 @@ class TrainRequest:
             float reference, then quantize to ``width`` bits without retraining).
         width, k: word length and K-hot digits passed to the model builder.
         train: the trainer configuration.
+        dataset_options: keyword options of the dataset loader.
     """
 
     model: str
@@ -44,6 +45,7 @@ class TrainRequest:
     k: int = 2
     model_options: dict[str, Any] = field(default_factory=dict)
     train: TrainConfig = TrainConfig()
+    dataset_options: dict[str, Any] = field(default_factory=dict)
 
 
 def default_run_dir(request: TrainRequest, root: Path = Path("results/runs")) -> Path:
@@ -59,7 +61,7 @@ def train_run(request: TrainRequest, run_dir: Path, *, progress: bool = True) ->
         The summary: accuracies (fixed-point test accuracy, and for PTQ the float
         reference's), epochs, seconds, checkpoint path.
     """
-    dataset = load_dataset(request.dataset, request.data_path, limit=request.limit)
+    dataset = load_dataset(request.dataset, request.data_path, limit=request.limit, **request.dataset_options)
     options = dict(request.model_options)
     if request.scheme in ("ptq", "frozen"):
         scheme, width = "qfx", FLOAT_REFERENCE_WIDTH if request.scheme == "ptq" else request.width

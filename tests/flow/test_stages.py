@@ -170,3 +170,16 @@ def test_deploy_timeout_and_bad_host(tiny_run: tuple[Path, Path], fake_board: Pa
     assert result.exit_code == 2 and "limit" in result.output
     result = CliRunner().invoke(main, ["deploy", str(run_dir / "bundle.tar.gz"), "--host", "board; rm -rf /"])
     assert result.exit_code == 2 and "[user@]hostname" in result.output
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("quantization: {scheme: qfx, width: 6, rounding: AP_TRN}", "quantization.int_bits/rounding/overflow"),
+    ("quantization: {scheme: qfx, width: 6, options: {augmnt: shift}}", "quantization.options: unknown augmnt"),
+])
+def test_train_stage_refuses_flow_fields_it_cannot_honour(tmp_path: Path, extra: str, message: str) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text("name: f\nboard: ultra96v2\ndataset: {name: digits, limit: 100}\n"
+                    "model: {name: digits_cnn}\n" + extra + "\nstages: [train]\n")
+    result = CliRunner().invoke(main, ["run", str(flow), "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 1, result.output
+    assert message in result.output

@@ -14,13 +14,8 @@ from codesign.flow.stage import Stage, StageContext, StageResult
 from codesign.flow.stages.train import CHECKPOINT
 from codesign.ir import run as ir_run
 from codesign.nn.export import compare_with_ir, export, raw_inputs
+from codesign.toolchain.csim import write_vectors
 from codesign.train import load_checkpoint
-
-
-def write_vectors(path: Any, rows: np.ndarray) -> None:
-    """The shared vector format: one sample per line, its raw integers separated by spaces."""
-    flat = rows.reshape(len(rows), -1)
-    path.write_text("".join(" ".join(str(int(v)) for v in row) + "\n" for row in flat))
 
 
 class ExportStage(Stage):
@@ -41,7 +36,7 @@ class ExportStage(Stage):
     def run(self, ctx: StageContext) -> StageResult:
         spec = ctx.spec
         model = load_checkpoint(ctx.path(CHECKPOINT))
-        dataset = load_dataset(spec.dataset.name, ctx.data_path, limit=spec.dataset.limit)
+        dataset = load_dataset(spec.dataset.name, ctx.data_path, limit=spec.dataset.limit, **spec.dataset.options)
         test = dataset.test
         count = min(spec.export.test_vectors, len(test)) if spec.export.test_vectors else len(test)
         x = test.x[:count]
@@ -57,8 +52,8 @@ class ExportStage(Stage):
         expected = next(iter(outputs.values()))
         vectors = ctx.output("vectors")
         vectors.mkdir(parents=True, exist_ok=True)
-        write_vectors(vectors / "inputs.txt", raw)
-        write_vectors(vectors / "expected.txt", expected)
+        write_vectors(vectors / "inputs.txt", raw.reshape(count, -1))
+        write_vectors(vectors / "expected.txt", expected.reshape(count, -1))
         write_vectors(vectors / "labels.txt", test.y[:count].reshape(-1, 1))
         accuracy = float((expected.reshape(count, -1).argmax(axis=1) == test.y[:count]).mean())
         return StageResult.done({"ir_nodes": len(result.graph.nodes), "ir_match": f"{count}/{count}",

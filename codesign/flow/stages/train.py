@@ -13,6 +13,8 @@ from codesign.train import TrainConfig
 from codesign.train.run import TrainRequest, train_run
 
 CHECKPOINT = "train/checkpoint.pt"
+TRAINER_OPTIONS = ("augment", "threads", "calibrate_batches", "calibration_margin", "freeze_binary_points")
+"""``quantization.options`` keys passed to the trainer (see ``TrainConfig``)."""
 
 
 def train_request(ctx: StageContext) -> TrainRequest:
@@ -23,14 +25,21 @@ def train_request(ctx: StageContext) -> TrainRequest:
         raise ValueError(f"training.schedule {t.schedule!r} is not supported by the trainer; use constant, cosine or step")
     if t.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"training.device {t.device!r} is not supported by the trainer; use auto, cpu or cuda")
-    options: dict[str, Any] = dict(spec.model.options)
-    train_options = dict(spec.quantization.options)
+    q = spec.quantization
+    if q.int_bits is not None or q.rounding != "AP_RND" or q.overflow != "AP_SAT":
+        raise ValueError("quantization.int_bits/rounding/overflow: the zoo models calibrate binary points and "
+                         "use AP_RND/AP_SAT; remove these fields (per-model choices go in model.options)")
+    unknown = sorted(set(q.options) - set(TRAINER_OPTIONS))
+    if unknown:
+        raise ValueError(f"quantization.options: unknown {', '.join(unknown)}; allowed: {', '.join(TRAINER_OPTIONS)}")
+    beta = {} if q.beta is None else {"beta": q.beta.end, "beta_ramp": q.beta.schedule}
     cfg = TrainConfig(epochs=max(1, t.epochs), batch_size=t.batch_size, optimizer=t.optimizer, lr=t.lr,
                       weight_decay=t.weight_decay, schedule=t.schedule, seed=t.seed, device=t.device,
-                      **{k: v for k, v in train_options.items() if k in ("augment", "threads", "calibrate_batches")})
+                      **beta, **dict(q.options))
     return TrainRequest(model=spec.model.name, dataset=spec.dataset.name, data_path=ctx.data_path,
-                        limit=spec.dataset.limit, scheme=spec.quantization.scheme, width=spec.quantization.width,
-                        k=spec.quantization.k, model_options=options, train=cfg)
+                        limit=spec.dataset.limit, scheme=q.scheme, width=q.width, k=q.k,
+                        model_options=dict(spec.model.options), train=cfg,
+                        dataset_options=dict(spec.dataset.options))
 
 
 class TrainStage(Stage):
