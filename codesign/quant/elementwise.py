@@ -19,6 +19,7 @@ import torch
 
 from codesign.fixed import Overflow, Rounding
 from codesign.fixed.cast import _round_scaled
+from codesign.quant import fused
 
 _FLOAT32_SAFE_EXPONENT = 100
 """|F| and |I| up to this keep every power of two used below normal in float32."""
@@ -165,10 +166,16 @@ def train_cast(
         raw_lo, raw_hi: saturation bounds in raw units (same broadcasting).
         rounding: the rounding mode.
 
+    On CPU float32 the fused kernel of ``codesign.quant.fused`` does this in one pass and
+    is exact for every rounding mode (no tie caveat).
+
     Returns:
         The cast values, or None for rounding modes without a lean form (the caller
         then uses the exact path).
     """
+    out = fused.sat_cast(x, scale, raw_lo, raw_hi, rounding)
+    if out is not None:
+        return out
     if rounding is Rounding.RND:
         half = torch.tensor(0.5, dtype=x.dtype, device=x.device)
         scale_t = scale if isinstance(scale, torch.Tensor) else torch.tensor(scale, dtype=x.dtype, device=x.device)

@@ -43,6 +43,7 @@ from torch.nn.modules.lazy import LazyModuleMixin
 
 from codesign.fixed import FixedType, Overflow, Rounding
 from codesign.fixed.cast import _round_scaled
+from codesign.quant import fused
 from codesign.quant.base import Quantizer
 from codesign.quant.elementwise import _work_dtype, quantize_raw_elementwise, train_cast
 from codesign.quant.ptq import Calibratable
@@ -156,22 +157,24 @@ class _HGQSTE(torch.autograd.Function):
         ctx.save_for_backward(x, xq)
         ctx.bounds = bounds
         ctx.frac_shape = frac.shape
+        ctx.frac_dtype = frac.dtype
         ctx.clip_negative = top is None and not signed
         return xq
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         x, xq = ctx.saved_tensors
-        if ctx.bounds is not None:
-            lo, hi = ctx.bounds
-            grad = grad * ((x >= lo) & (x <= hi))
-        elif ctx.clip_negative:
-            grad = grad * (x >= 0)
-        grad_x = grad if ctx.needs_input_grad[0] else None
-        grad_f = None
-        if ctx.needs_input_grad[1]:
-            grad_f = torch.sub(x, xq).mul_(grad).sum_to_size(ctx.frac_shape) * _LN2
-        return grad_x, grad_f, None, None, None, None, None, None
+        lo, hi = ctx.bounds if ctx.bounds is not None else (0.0 if ctx.clip_negative else -math.inf, math.inf)
+        need_x, need_f = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        fused_grads = fused.sat_cast_grad(grad, x, xq, lo, hi, ctx.frac_shape)
+        if fused_grads is not None:  # sums[:, 1] - sums[:, 2] = sum(grad_x * (x - x_q))
+            grad, sums = fused_grads
+            grad_f = ((sums[:, 1] - sums[:, 2]) * _LN2).to(ctx.frac_dtype).reshape(ctx.frac_shape)
+        else:
+            if ctx.bounds is not None or ctx.clip_negative:
+                grad = grad * ((x >= lo) & (x <= hi))
+            grad_f = torch.sub(x, xq).mul_(grad).sum_to_size(ctx.frac_shape) * _LN2 if need_f else None
+        return (grad if need_x else None), (grad_f if need_f else None), None, None, None, None, None, None
 
 
 class HGQQuantizer(LazyModuleMixin, Calibratable, Quantizer):

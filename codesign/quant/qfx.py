@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from codesign.fixed import FixedType, Overflow, Rounding, quantize
+from codesign.quant import fused
 from codesign.quant.base import Quantizer
 from codesign.quant.elementwise import _work_dtype as _elementwise_work_dtype
 from codesign.quant.elementwise import quantize_raw_elementwise, train_cast
@@ -55,6 +56,8 @@ class _LearnedPointSTE(torch.autograd.Function):
         ctx.overflow = quantizer.overflow
         ctx.per_tensor = quantizer.channels is None
         ctx.reduce = quantizer._reduce_to_param
+        ctx.param_shape = int_bits.shape
+        ctx.param_dtype = int_bits.dtype
         return xq
 
     @staticmethod
@@ -65,6 +68,12 @@ class _LearnedPointSTE(torch.autograd.Function):
         if ctx.overflow is Overflow.WRAP:
             grad_i = ctx.reduce(grad * (xq - x)) * _LN2 if need_i else None
             return (grad if need_x else None), grad_i, None
+        if ctx.overflow is not Overflow.SAT_ZERO:
+            fused_grads = fused.sat_cast_grad(grad, x, xq, lo, hi)
+            if fused_grads is not None:  # x_q - x inside, x_q outside: sum(g*x_q) - sum(g*inside*x)
+                masked, sums = fused_grads
+                grad_i = ((sums[:, 0] - sums[:, 1]) * _LN2).to(ctx.param_dtype).reshape(ctx.param_shape)
+                return (masked if need_x else None), (grad_i if need_i else None), None
         if ctx.per_tensor:
             # one fused pass: grad where lo <= x <= hi (hardtanh_backward is strict, so
             # widen the bounds by one ulp of x's dtype)

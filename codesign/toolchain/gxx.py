@@ -37,6 +37,7 @@ class BuildSpec:
         cxxflags: compiler flags.
         shared: link a shared library (-shared -fPIC) instead of an executable.
         hash_dirs: directories whose files' contents enter the cache key (headers).
+        ldflags: extra link flags (e.g. -pthread).
     """
 
     sources: tuple[Path, ...]
@@ -47,6 +48,7 @@ class BuildSpec:
     cxxflags: tuple[str, ...] = DEFAULT_CXXFLAGS
     shared: bool = False
     hash_dirs: tuple[Path, ...] = field(default=())
+    ldflags: tuple[str, ...] = ()
 
 
 def _hash_files(paths: Iterable[Path], digest: "hashlib._Hash") -> None:
@@ -62,6 +64,8 @@ def build_key(spec: BuildSpec, compiler: str) -> str:
     for part in (spec.include_dirs, spec.system_include_dirs, spec.defines, spec.cxxflags):
         digest.update(repr(tuple(str(p) for p in part)).encode())
     digest.update(str(spec.shared).encode())
+    if spec.ldflags:
+        digest.update(repr(spec.ldflags).encode())
     _hash_files(spec.sources, digest)
     for directory in spec.hash_dirs:
         _hash_files((p for p in directory.rglob("*") if p.is_file()), digest)
@@ -108,7 +112,7 @@ def build(spec: BuildSpec, *, log_path: Path, jobs: int = 2, timeout_s: float = 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         objects = list(pool.map(compile_one, enumerate(spec.sources)))
     tmp_output = spec.output.with_name(f".{spec.output.name}.tmp{os.getpid()}")
-    link = [compiler, *[str(o) for o in objects], "-o", str(tmp_output)]
+    link = [compiler, *[str(o) for o in objects], *spec.ldflags, "-o", str(tmp_output)]
     if spec.shared:
         link.insert(1, "-shared")
     run_process(link, log_path=log_path, timeout_s=timeout_s)

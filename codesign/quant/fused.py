@@ -1,0 +1,196 @@
+"""Fused single-pass CPU kernels for the saturating training casts and their gradients.
+
+The torch formulation of a training cast takes four elementwise passes forward (scale and
+round, floor, clamp, rescale) and three to four backward (mask, two reductions); on CPU
+these memory-bound passes dominated QAT step time. ``csrc/fused_cast.cpp`` does each
+direction in one pass, is built once per machine with g++ (cached by content hash under
+``$CODESIGN_CACHE_DIR`` or ``~/.cache/codesign``) and called through ctypes on the
+tensors' memory.
+
+Parameters come in groups: a tensor of shape ``S`` and a parameter view of shape ``P``
+(broadcastable to ``S``, e.g. ``()`` per tensor, ``[1, C, 1, 1]`` per channel,
+``[1, C, H, W]`` per element) form ``outer x groups x inner`` blocks, see
+:func:`group_layout`. Layouts that do not factor this way, non-CPU or non-float32
+tensors, and machines without g++ use the torch path: every function here returns None
+then, and the caller falls back. ``CODESIGN_FUSED=0`` turns the kernels off.
+
+Exactness: the forward equals the exact ap_fixed cast (``codesign.fixed.quantize``) for
+every rounding mode under the caller's preconditions (power-of-two scale with an exponent
+within float32's normal range, integer-valued raw bounds); the backward's sums are
+accumulated in float lanes per block of at most 8,192 elements and in double across blocks,
+deterministic for a given thread count.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import math
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from codesign.fixed import Rounding
+
+_SOURCE = Path(__file__).with_name("csrc") / "fused_cast.cpp"
+_ROUNDING_CODES = {
+    Rounding.TRN: 0, Rounding.TRN_ZERO: 1, Rounding.RND: 2, Rounding.RND_ZERO: 3,
+    Rounding.RND_MIN_INF: 4, Rounding.RND_INF: 5, Rounding.RND_CONV: 6,
+}
+_I64 = ctypes.c_int64
+_PTR = ctypes.c_void_p
+
+
+def cache_dir() -> Path:
+    """Where machine-local builds live: ``$CODESIGN_CACHE_DIR``, else ``~/.cache/codesign``."""
+    configured = os.environ.get("CODESIGN_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "codesign"
+
+
+def enabled() -> bool:
+    """False when ``CODESIGN_FUSED=0`` asks for the torch path."""
+    return os.environ.get("CODESIGN_FUSED", "1") != "0"
+
+
+@functools.lru_cache(maxsize=None)
+def _load(directory: Path) -> ctypes.CDLL | None:
+    """Build (once per content hash) and load the kernel library; None without a compiler."""
+    from codesign.toolchain.errors import ToolchainError
+    from codesign.toolchain.gxx import BuildSpec, build
+
+    output = directory / "fused_cast" / "libcodesign_fused_cast.so"
+    spec = BuildSpec(
+        sources=(_SOURCE,), output=output, shared=True,
+        cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math", "-pthread"), ldflags=("-pthread",),
+    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        build(spec, log_path=output.parent / "build.log", jobs=1, timeout_s=300)
+        library = ctypes.CDLL(str(output))
+    except (ToolchainError, OSError) as error:
+        warnings.warn(f"codesign: fused training casts unavailable ({error}); using the slower torch path",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    library.cs_sat_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, ctypes.c_int, ctypes.c_int]
+    library.cs_sat_cast_f32.restype = ctypes.c_int
+    library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR, ctypes.c_int]
+    library.cs_sat_cast_grad_f32.restype = None
+    return library
+
+
+def library() -> ctypes.CDLL | None:
+    """The loaded kernels, or None when disabled or unavailable."""
+    return _load(cache_dir()) if enabled() else None
+
+
+def group_layout(shape: tuple[int, ...], param_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """``(outer, groups, inner)`` with ``prod(shape) = outer * groups * inner`` such that a
+    parameter view of ``param_shape`` broadcast to ``shape`` takes value ``g`` on every
+    element ``(o * groups + g) * inner + i``; None when the view's non-unit axes are not
+    one contiguous run that matches ``shape``.
+    """
+    if len(param_shape) > len(shape):
+        return None
+    padded = (1,) * (len(shape) - len(param_shape)) + tuple(param_shape)
+    spread = [axis for axis, size in enumerate(padded) if size != 1]
+    if not spread:
+        return 1, 1, math.prod(shape)
+    first, last = spread[0], spread[-1]
+    if any(padded[axis] != shape[axis] for axis in range(first, last + 1)):
+        return None
+    return math.prod(shape[:first]), math.prod(shape[first:last + 1]), math.prod(shape[last + 1:])
+
+
+def _per_group(value: torch.Tensor | float, groups: int) -> torch.Tensor:
+    """A contiguous float32 vector of ``groups`` values from a scalar or a parameter view."""
+    if isinstance(value, torch.Tensor):
+        flat = value.detach().to(torch.float32).reshape(-1)
+        return flat.expand(groups).contiguous() if flat.numel() == 1 else flat.contiguous()
+    return torch.full((groups,), float(value), dtype=torch.float32)
+
+
+def _param_shape(*values: torch.Tensor | float) -> tuple[int, ...] | None:
+    """The common shape of the tensor parameters (() for scalars); None if they differ."""
+    shapes = {tuple(v.shape) for v in values if isinstance(v, torch.Tensor) and v.numel() > 1}
+    if len(shapes) > 1:
+        return None
+    return shapes.pop() if shapes else ()
+
+
+def _usable(*tensors: torch.Tensor) -> bool:
+    return all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+
+
+def sat_cast(x: torch.Tensor, scale: torch.Tensor | float, raw_lo: torch.Tensor | float,
+             raw_hi: torch.Tensor | float, rounding: Rounding) -> torch.Tensor | None:
+    """``clamp(round(x * scale), raw_lo, raw_hi) / scale`` in one pass, without autograd.
+
+    Args:
+        x: float32 CPU tensor, any shape.
+        scale: ``2**F``, a float or a tensor view broadcastable to x.
+        raw_lo, raw_hi: saturation bounds in raw units (floats or views of scale's shape;
+            +-inf allowed).
+        rounding: the rounding mode.
+
+    Returns:
+        A new tensor of x's shape, or None where the kernels do not apply.
+    """
+    lib = library()
+    shape = _param_shape(scale, raw_lo, raw_hi)
+    if lib is None or shape is None or not _usable(x):
+        return None
+    layout = group_layout(tuple(x.shape), shape)
+    if layout is None:
+        return None
+    outer, groups, inner = layout
+    xc = x.detach().contiguous()
+    out = torch.empty_like(xc)
+    scale_v, lo_v, hi_v = (_per_group(v, groups) for v in (scale, raw_lo, raw_hi))
+    status = lib.cs_sat_cast_f32(xc.data_ptr(), out.data_ptr(), outer, groups, inner, scale_v.data_ptr(),
+                                 lo_v.data_ptr(), hi_v.data_ptr(), _ROUNDING_CODES[rounding],
+                                 torch.get_num_threads())
+    if status != 0:
+        raise RuntimeError(f"fused cast rejected rounding {rounding}")
+    return out
+
+
+def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: torch.Tensor | float,
+                  hi: torch.Tensor | float, param_shape: tuple[int, ...] | None = None,
+                  ) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The masked straight-through gradient and the per-group sums, in one pass.
+
+    Args:
+        grad: upstream gradient, x's shape.
+        x: the cast's input; xq: its output (same shape).
+        lo, hi: the value range kept by the mask (floats or views broadcastable to x;
+            +-inf for no bound).
+        param_shape: the parameter view the sums are grouped by (default: lo's and hi's
+            shape); scalar bounds apply to every group.
+
+    Returns:
+        ``(grad_x, sums)``: ``grad_x = grad`` where ``lo <= x <= hi``, else 0; ``sums`` a
+        float64 tensor ``[groups, 3]`` holding, per group, ``sum(grad * xq)``,
+        ``sum(grad_x * x)`` and ``sum(grad_x * xq)``. None where the kernels do not apply.
+    """
+    lib = library()
+    bounds_shape = _param_shape(lo, hi)
+    shape = bounds_shape if param_shape is None else tuple(param_shape)
+    if lib is None or bounds_shape is None or bounds_shape not in ((), shape) or not _usable(grad, x, xq):
+        return None
+    layout = group_layout(tuple(x.shape), shape)
+    if layout is None:
+        return None
+    outer, groups, inner = layout
+    grad_c, x_c, xq_c = grad.contiguous(), x.detach().contiguous(), xq.detach().contiguous()
+    grad_x = torch.empty_like(grad_c)
+    sums = torch.empty((groups, 3), dtype=torch.float64)
+    lo_v, hi_v = _per_group(lo, groups), _per_group(hi, groups)
+    lib.cs_sat_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), xq_c.data_ptr(), outer, groups, inner,
+                             lo_v.data_ptr(), hi_v.data_ptr(), grad_x.data_ptr(), sums.data_ptr(),
+                             torch.get_num_threads())
+    return grad_x, sums
+
+
+__all__ = ["cache_dir", "enabled", "group_layout", "library", "sat_cast", "sat_cast_grad"]
