@@ -62,6 +62,24 @@ def report(run_dirs: tuple[Path, ...], out_dir: Path) -> None:
         click.echo(f"skipped plot: {skipped}")
 
 
+@main.command("lint")
+@click.argument("project_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def lint(project_dir: Path) -> None:
+    """Synthesizability lint of a generated HLS project (exit code 1 when anything is found)."""
+    from codesign.codegen.errors import CodegenError
+    from codesign.codegen.lint import lint_project, project_sources
+
+    try:
+        findings = lint_project(project_dir)
+    except CodegenError as exc:
+        _fail(str(exc), 2)
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(f"lint: {len(project_sources(project_dir))} files, {len(findings)} findings")
+    if findings:
+        sys.exit(1)
+
+
 @main.command("validate")
 @click.argument("flow", type=click.Path(path_type=Path))
 def validate(flow: Path) -> None:

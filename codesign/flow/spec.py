@@ -207,12 +207,52 @@ class ParallelismSpec(_Section):
 
 
 class HlsSpec(_Section):
-    """The generated Vitis HLS project."""
+    """The generated Vitis HLS project.
+
+    ``target_fps`` (frames per second, or ``"max"``) lets the codegen stage choose the folding
+    for the board (``codesign.codegen.autofold``) within ``resource_margin`` of each board
+    resource; ``hls.parallelism.layers`` entries are then fixed overrides and
+    ``hls.parallelism.default`` may not be given. ``None`` keeps the explicit folding of
+    ``hls.parallelism``.
+    """
 
     top: Identifier | None = Field(default=None, description="top function; default <name>_top")
     clock_mhz: float | None = Field(default=None, gt=0, le=1000, description="default: the board's")
     interface: Literal["stream", "mm"] = "stream"
     parallelism: ParallelismSpec = Field(default_factory=ParallelismSpec)
+    target_fps: float | Literal["max"] | None = Field(
+        default=None, description="frames per second the chosen folding must reach, or max; null: explicit folding"
+    )
+    resource_margin: float = Field(
+        default=0.7, gt=0, le=1, description="fraction of each board resource the chosen folding may use"
+    )
+
+    @field_validator("target_fps", mode="before")
+    @classmethod
+    def _target(cls, value: Any) -> Any:
+        if value is None or value == "max":
+            return value
+        number = value
+        if isinstance(value, str):  # YAML reads 1e4 as a string
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and 0 < number < float("inf"):
+            return float(number)
+        raise ValueError(f"must be a positive number of frames per second, 'max' or null (got {_short(value)})")
+
+    @model_validator(mode="after")
+    def _no_default_with_target(self) -> HlsSpec:
+        # the all-ones default is what a resolved flow.yaml holds: it must load again
+        default = self.parallelism.default
+        if self.target_fps is not None and "default" in self.parallelism.model_fields_set and (
+                default != DefaultParallelism()):
+            raise ValueError(
+                "hls.parallelism.default cannot be set together with hls.target_fps (the folding is chosen for "
+                "the target; fix single layers with hls.parallelism.layers, or remove hls.target_fps)"
+            )
+        return self
 
 
 class ToolsSpec(_Section):
@@ -400,6 +440,8 @@ def _problem(error: Any) -> str:
         model = _model_at(loc)
         allowed = ", ".join(model.model_fields) if model else ""
         return f"{field}: expected a mapping (allowed keys: {allowed})"
+    if kind == "value_error" and isinstance(error.get("input"), dict):  # a check across a section's fields
+        return message if message.startswith(f"{field}.") else f"{field}: {message}"
     got = _short(error.get("input"))
     return f"{field}: {message}" if got in message else f"{field}: {message} (got {got})"
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,7 +12,11 @@ import numpy as np
 
 from codesign import ir
 from codesign.codegen import generate
+from codesign.codegen.autofold import RESOURCES, FoldingChoice, FoldingError, choose_folding
 from codesign.codegen.environment import INCLUDE_DIR, TEMPLATE_DIR
+from codesign.codegen.lint import lint_project
+from codesign.flow.board import Board
+from codesign.flow.spec import FlowSpec, ParallelismSpec
 from codesign.flow.stage import Stage, StageContext, StageResult
 from codesign.toolchain.csim import csim, read_vectors
 from codesign.toolchain.gxx import find_gxx
@@ -43,11 +48,65 @@ def node_folding(graph: ir.Graph, spec_parallelism: Any) -> dict[str, dict[str, 
     return folding
 
 
+def layer_overrides(parallelism: ParallelismSpec) -> dict[str, dict[str, int]]:
+    """The keys each ``hls.parallelism.layers`` entry sets (unset keys left to the chooser)."""
+    return {name: {k: v for k, v in layer.model_dump().items() if v is not None}
+            for name, layer in parallelism.layers.items()}
+
+
+def board_resources(board: Board) -> dict[str, int]:
+    """The board's counts of the resources the estimate models (LUT, FF, DSP, BRAM_18K)."""
+    return {r: int(getattr(board.resources, r)) for r in RESOURCES}
+
+
+def design_folding(graph: ir.Graph, spec: FlowSpec, board: Board) -> tuple[dict[str, dict[str, int]],
+                                                                          FoldingChoice | None]:
+    """The folding the accelerator is built with: the one source of truth of codegen and estimate.
+
+    With ``hls.target_fps`` set, chosen for the board by
+    :func:`codesign.codegen.autofold.choose_folding` (``hls.parallelism.layers`` as overrides,
+    ``hls.resource_margin``); otherwise :func:`node_folding` of ``hls.parallelism``.
+
+    Returns:
+        Per-node folding (what :func:`codesign.codegen.generate` takes) and the choice (``None``
+        without a target).
+
+    Raises:
+        FoldingError: the target cannot be met, the design does not fit, or an override is invalid.
+    """
+    hls = spec.hls
+    if hls.target_fps is None:
+        return node_folding(graph, hls.parallelism), None
+    clock = float(hls.clock_mhz or board.default_clock_mhz)
+    target = None if hls.target_fps == "max" else float(hls.target_fps)
+    choice = choose_folding(graph, board_resources(board), clock, target, margin=hls.resource_margin,
+                            overrides=layer_overrides(hls.parallelism))
+    return {name: dict(fold) for name, fold in choice.folding.items()}, choice
+
+
+def folding_field(exc: FoldingError) -> str:
+    """The flow field a folding error is about."""
+    if exc.kind == "override" and exc.layer is not None:
+        return f"hls.parallelism.layers.{exc.layer}"
+    return "hls.target_fps"
+
+
+def folding_figures(choice: FoldingChoice) -> dict[str, float | str]:
+    """Summary figures of a chosen folding: target, fps, bottleneck, fraction of each resource."""
+    target = "max" if choice.target_fps is None else choice.target_fps
+    figures: dict[str, float | str] = {"folding_target_fps": target, "folding_fps": round(choice.fps, 1),
+                                       "folding_bottleneck": choice.bottleneck}
+    figures.update({f"folding_{r}_fraction": round(v, 4) for r, v in choice.utilisation().items()})
+    return figures
+
+
 class CodegenStage(Stage):
-    """Generates the HLS project (firmware, testbench, manifest with the multiplier audit)."""
+    """Generates the HLS project (firmware, testbench, manifest with the multiplier audit) with
+    the folding of :func:`design_folding`, recorded in ``hls/folding.json`` (with a target: the
+    chosen folding, fps, bottleneck, resource use and the chooser's reasons)."""
 
     name = "codegen"
-    version = "1"
+    version = "2"
 
     def inputs(self, ctx: StageContext) -> Sequence[str]:
         return ["ir/model.json", "ir/tensors.npz"]
@@ -56,7 +115,7 @@ class CodegenStage(Stage):
         return ["hls"]
 
     def config_slice(self, ctx: StageContext) -> Mapping[str, Any]:
-        return {**ctx.spec.section("hls"), "part": ctx.board.part}
+        return {**ctx.spec.section("hls"), "part": ctx.board.part, "resources": board_resources(ctx.board)}
 
     def extra_hash_inputs(self, ctx: StageContext) -> Mapping[str, Any]:
         return {"templates": TEMPLATE_DIR, "headers": INCLUDE_DIR}
@@ -64,12 +123,32 @@ class CodegenStage(Stage):
     def run(self, ctx: StageContext) -> StageResult:
         graph = ir.load(ctx.path("ir"))
         hls = ctx.spec.hls
+        try:
+            folding, choice = design_folding(graph, ctx.spec, ctx.board)
+        except FoldingError as exc:
+            return StageResult.failed(f"{folding_field(exc)}: {exc}")
         project = generate(graph, ctx.output("hls"), top=str(hls.top), interface=hls.interface,
-                           parallelism=node_folding(graph, hls.parallelism), part=ctx.board.part,
+                           parallelism=folding, part=ctx.board.part,
                            clock_mhz=float(hls.clock_mhz or ctx.board.default_clock_mhz))
+        findings = lint_project(project.path)
+        if findings:
+            return StageResult.failed(f"synthesizability lint: {len(findings)} finding(s):\n"
+                                      + "\n".join(str(f) for f in findings))
+        record = ({"source": "hls.target_fps", **choice.to_json()} if choice is not None
+                  else {"source": "hls.parallelism", "folding": folding})
+        ctx.output("hls/folding.json").write_text(json.dumps(record, indent=2) + "\n")
         audit = project.manifest["multiplier_audit"]
-        return StageResult.done({"general_multipliers_hls": int(audit["total_multipliers"]),
-                                 "hls_files": len(project.files)})
+        figures: dict[str, Any] = {"general_multipliers_hls": int(audit["total_multipliers"]),
+                                   "hls_files": len(project.files)}
+        if choice is None:
+            return StageResult.done(figures)
+        for line in choice.reasons:
+            ctx.log(f"folding: {line}")
+        figures.update(folding_figures(choice))
+        lut = choice.utilisation().get("lut", 0.0)
+        target = "max" if choice.target_fps is None else f"{choice.target_fps:,.0f}"
+        return StageResult.done(figures, f"folding for {target} fps: {choice.fps:,.0f} fps, "
+                                         f"bottleneck {choice.bottleneck}, LUT {lut:.0%} (estimate)")
 
 
 class CsimStage(Stage):

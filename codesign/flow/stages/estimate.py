@@ -10,14 +10,17 @@ from typing import Any
 
 from codesign import ir
 from codesign.flow.stage import Stage, StageContext, StageResult
+from codesign.codegen.autofold import FoldingError
+from codesign.flow.stages.codegen import design_folding, folding_field
 from codesign.reports.estimate import Folding, estimate
 
 
 class EstimateStage(Stage):
-    """Analytical LUT/FF/DSP/BRAM and cycle estimate of the accelerator (no vendor tools)."""
+    """Analytical LUT/FF/DSP/BRAM and cycle estimate of the accelerator (no vendor tools), with
+    the folding the codegen stage builds (:func:`design_folding`: explicit or chosen for a target)."""
 
     name = "estimate"
-    version = "1"
+    version = "2"
 
     def inputs(self, ctx: StageContext) -> Sequence[str]:
         return ["ir/model.json", "ir/tensors.npz"]
@@ -26,12 +29,16 @@ class EstimateStage(Stage):
         return ["estimate"]
 
     def config_slice(self, ctx: StageContext) -> Mapping[str, Any]:
-        return {**ctx.spec.section("hls.parallelism", "hls.clock_mhz"), "board": ctx.board.model_dump(mode="json")}
+        return {**ctx.spec.section("hls.parallelism", "hls.clock_mhz", "hls.target_fps", "hls.resource_margin"),
+                "board": ctx.board.model_dump(mode="json")}
 
     def run(self, ctx: StageContext) -> StageResult:
         graph = ir.load(ctx.path("ir"))
-        par = ctx.spec.hls.parallelism
-        folding = {node.name: Folding(**par.for_layer(node.name).model_dump()) for node in graph.nodes}
+        try:
+            chosen, _ = design_folding(graph, ctx.spec, ctx.board)
+        except FoldingError as exc:
+            return StageResult.failed(f"{folding_field(exc)}: {exc}")
+        folding = {name: Folding(**fold) for name, fold in chosen.items()}
         result = estimate(graph, float(ctx.spec.hls.clock_mhz or ctx.board.default_clock_mhz), folding)
         out = ctx.output("estimate")
         out.mkdir(parents=True, exist_ok=True)

@@ -92,6 +92,7 @@ struct scaled_down {
 // Number of bits of an unsigned integer holding 0..n (compile time only).
 constexpr int bits_for(unsigned long long n) {
     int bits = 1;
+    // lint: allow(unbounded-loop) constexpr, evaluated by the compiler for template arguments, never hardware
     while ((n >> bits) != 0) {
         ++bits;
     }
