@@ -453,8 +453,8 @@ class HGQQuantizer(LazyModuleMixin, Calibratable, Quantizer):
         if self.granularity == "element":
             if self.kind == "weight":
                 return x.abs()
-            low, high = torch.aminmax(x, dim=0)
-            return torch.maximum(-low, high)
+            # amin/amax over the batch: aminmax(dim=0) is about 8x slower on CPU
+            return torch.maximum(x.amin(dim=0).neg_(), x.amax(dim=0))
         axis = self.channel_axis if self.channel_axis >= 0 else self.channel_axis + x.ndim  # type: ignore[operator]
         dims = [d for d in range(x.ndim) if d != axis]
         return x.abs().amax(dim=dims)

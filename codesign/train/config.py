@@ -44,6 +44,8 @@ class TrainConfig:
             "QAT with frozen calibrated binary points" baseline).
         augment: ``shift`` translates each training image by -1, 0 or +1 pixel in each
             direction (zero fill); ``none`` trains on the images as they are.
+        label_smoothing: cross-entropy target smoothing in [0, 1) (a regulariser for
+            small datasets; 0 is plain cross-entropy).
     """
 
     epochs: int = 10
@@ -64,6 +66,7 @@ class TrainConfig:
     calibration_margin: float = 1.0
     freeze_binary_points: bool = False
     augment: Augment = "none"
+    label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -88,5 +91,7 @@ class TrainConfig:
             raise ValueError(f"calibration_margin must be > 0, got {self.calibration_margin}")
         if self.augment not in ("none", "shift"):
             raise ValueError(f"unknown augment {self.augment!r}; allowed: none, shift")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be >= 1, got {self.eval_every}")

@@ -208,7 +208,7 @@ def fit(
                     x = random_shift(x, augment_gen)
                 y = y.to(device)
                 logits = model(x)
-                loss = nn.functional.cross_entropy(logits, y)
+                loss = nn.functional.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
                 if beta > 0:
                     total = _model_ebops(model, example)
                     if total is not None:

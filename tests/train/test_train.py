@@ -121,6 +121,7 @@ def test_random_shift_moves_pixels_by_at_most_one() -> None:
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("epochs", 0, "epochs"), ("lr", 0.0, "lr"), ("optimizer", "lbfgs", "optimizer"),
     ("augment", "flip", "augment"), ("calibration_margin", 0.0, "margin"),
+    ("label_smoothing", 1.0, "label_smoothing"), ("label_smoothing", -0.1, "label_smoothing"),
 ])
 def test_config_errors(field: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -13,7 +13,8 @@ from codesign.train import TrainConfig
 from codesign.train.run import TrainRequest, train_run
 
 CHECKPOINT = "train/checkpoint.pt"
-TRAINER_OPTIONS = ("augment", "threads", "calibrate_batches", "calibration_margin", "freeze_binary_points")
+TRAINER_OPTIONS = ("augment", "threads", "calibrate_batches", "calibration_margin", "freeze_binary_points",
+                   "label_smoothing")
 """``quantization.options`` keys passed to the trainer (see ``TrainConfig``)."""
 
 
