@@ -75,3 +75,17 @@ def test_zoo_threaded_csim_equals_ir(case_id: str, codegen_cache: Path, tmp_path
     else:
         assert audit["total_multipliers"] > 0
     print(f"{case_id}: {report}")
+
+
+def test_bnn_baseline_audit_counts_the_multipliers_khot_removes(codegen_cache: Path, tmp_path: Path) -> None:
+    """The plain-BatchNorm baseline (k=None) has general multipliers; K=2 has none (above)."""
+    torch.manual_seed(0)
+    model = build_model("bnn", size="tiny", k=None)
+    train_x, train_y, _ = _data("bnn")
+    train_briefly(model, train_x, train_y, steps=2, batch=16)
+    graph = ir.load(export(model, train_x[:4], tmp_path / "ir").path)
+    project = codegen.generate(graph, codegen_cache / "zoo_bnn_baseline", top="bnn_baseline_top")
+    audit = project.manifest["multiplier_audit"]
+    assert audit["total_multipliers"] > 0
+    general = {name for name, layer in audit["per_layer"].items() if layer["multipliers"] > 0}
+    assert general and all(graph.node(name).op in ("batchnorm", "prelu", "dense") for name in general), general
