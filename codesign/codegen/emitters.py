@@ -298,20 +298,28 @@ def _pool(e: EmitInput, kernel: str, window: int, constants: list[Constant], del
     log2 = power_of_two_exponent(window)
     typedefs = [("input_t", x.type_name), ("accum_t", f"{node.name}_sumt"), ("output_t", y.type_name)]
     layer_typedefs = [Typedef(f"{node.name}_sumt", type_spelling(_sum_type(x.fixed, window)))]
-    arrays, args, audit = [], [], AuditEntry(0, 0, "none")
+    arrays, tables, args, audit = [], [], [], AuditEntry(0, 0, "none")
     if log2 is None:
         spec = node.params["reciprocal"]
         assert isinstance(spec.type, FixedType)
         recip_t = Typedef(f"{node.name}_recipt", type_spelling(spec.type))
-        raw = int(np.asarray(e.params["reciprocal"]).reshape(-1)[0])
-        arrays.append(_scalar(f"{node.name}_reciprocal", raw, spec.type, recip_t.name))
-        args.append(Argument(f"{node.name}_reciprocal"))
-        typedefs.append(("reciprocal_t", recip_t.name))
-        layer_typedefs.append(recip_t)
-        products = general_products(np.array([raw])) * x.channels * y.pixels
-        audit = AuditEntry(products, x.channels if products else 0, "general" if products else "none")
+        product_t = _acc(node)
+        typedefs += [("reciprocal_t", recip_t.name), ("product_t", product_t.name)]
+        layer_typedefs += [recip_t, product_t]
+        if node.attrs.get("khot") is not None:  # shifts and adds (codesign/khot.h)
+            recip = _multiplicand(e, "reciprocal", "recip")
+            assert recip.table is not None
+            tables.append(recip.table)
+            args.append(recip.argument)
+            audit = AuditEntry(0, 0, "khot")
+        else:
+            raw = int(np.asarray(e.params["reciprocal"]).reshape(-1)[0])
+            arrays.append(_scalar(f"{node.name}_reciprocal", raw, spec.type, recip_t.name))
+            args.append(Argument(f"{node.name}_reciprocal"))
+            products = general_products(np.array([raw])) * x.channels * y.pixels
+            audit = AuditEntry(products, x.channels if products else 0, "general" if products else "none")
     constants = [*constants, Constant("int", "divisor_log2", str(-1 if log2 is None else log2))]
-    return _layer(e, kernel, constants, typedefs, layer_typedefs, arrays, [], args, delay=delay, audit=audit)
+    return _layer(e, kernel, constants, typedefs, layer_typedefs, arrays, tables, args, delay=delay, audit=audit)
 
 
 def emit_avgpool2d(e: EmitInput) -> Layer:

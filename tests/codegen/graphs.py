@@ -112,8 +112,16 @@ def ops_graph(seed: int) -> tuple[Graph, dict[str, dict[str, int]]]:
     nodes.append({"op": "avgpool2d", "name": "pool3", "inputs": [inp("in_pool3", [2, 6, 3], x8)], "shape": [2, 2, 1],
                   "out_type": "ap_fixed<8,3,AP_RND,AP_SAT>", "attrs": {"kernel": [3, 3]}, "acc_type": "ap_fixed<30,8>",
                   "params": {"reciprocal": {"type": "ap_ufixed<10,0>", "data": np.array(114, dtype=np.int64)}}})
+    nodes.append({"op": "avgpool2d", "name": "pool3k", "inputs": [inp("in_pool3k", [2, 6, 3], x8)], "shape": [2, 2, 1],
+                  "out_type": "ap_fixed<8,3,AP_RND,AP_SAT>", "attrs": {"kernel": [3, 3], "khot": 3},
+                  "acc_type": "ap_fixed<30,8>",  # 114 = 128 - 16 + 2: a 3-hot 1/9
+                  "params": {"reciprocal": {"type": "ap_ufixed<10,0>", "data": np.array(114, dtype=np.int64)}}})
     nodes.append({"op": "global_avgpool", "name": "gpool", "inputs": [inp("in_gpool", [3, 4, 4], x8)], "shape": [3],
                   "out_type": "ap_fixed<8,3,AP_RND,AP_SAT>"})
+    nodes.append({"op": "global_avgpool", "name": "gpool7k", "inputs": [inp("in_gpool7k", [3, 7, 7], x8)], "shape": [3],
+                  "out_type": "ap_fixed<8,3,AP_RND,AP_SAT>", "attrs": {"khot": 2},
+                  "acc_type": "ap_fixed<32,10>",  # 1/49 ~ 21/1024 = (16 + 4 + 1)/1024: 20 = 16 + 4 (2-hot)
+                  "params": {"reciprocal": {"type": "ap_ufixed<10,0>", "data": np.array(20, dtype=np.int64)}}})
     nodes.append({"op": "thermometer", "name": "thermo", "inputs": [inp("in_thermo", [2, 3, 3], "ap_uint<8>")],
                   "shape": [6, 3, 3], "out_type": "binary", "attrs": {"thresholds": [10, 128, 250]}})
     nodes.append({"op": "flatten", "name": "flat", "inputs": [inp("in_flat", [3, 2, 2], x8)], "shape": [12],

@@ -45,5 +45,7 @@ def test_ops_audit_counts_general_products(ops_project) -> None:
         assert audit[binary]["multipliers"] == 0 and audit[binary]["kind"] == "binary"
     assert audit["dense_lat"]["multipliers"] > 0
     assert audit["pool2"]["multipliers"] == 0 and audit["pool3"]["multipliers"] == 2
+    for khot_pool in ("pool3k", "gpool7k"):  # K-hot reciprocals: shifts and adds
+        assert audit[khot_pool]["multipliers"] == 0 and audit[khot_pool]["kind"] == "khot"
     # folding divides the hardware multipliers (12 inputs, reuse 3)
     assert audit["dense_fold"]["multipliers"] <= 20

@@ -4,18 +4,21 @@
 //   static constexpr unsigned in_height, in_width, n_chan, pool_h, pool_w;
 //   static constexpr int divisor_log2;   // pool_h*pool_w == 2^divisor_log2, or -1
 //   typedefs input_t, accum_t (holds the window sum exactly), output_t;
-//   and, when divisor_log2 == -1, reciprocal_t (the reciprocal argument's type).
+//   and, when divisor_log2 == -1, reciprocal_t (the reciprocal argument's type) and
+//   product_t (holds sum * reciprocal exactly).
 // global_avgpool CFG: in_height, in_width, n_chan, divisor_log2; the same typedefs.
 //
 // The sum s of a window is exact. A power-of-two divisor 2^k is a reinterpretation of s
 // with k more fractional bits (exact, no hardware); otherwise s * reciprocal (exact
-// product). Then one cast to output_t.
+// product; a K-hot reciprocal table -- codesign/khot.h, one entry -- makes it shifts and
+// adds). Then one cast to output_t.
 // Streams: in codesign::array<input_t, n_chan> per input pixel (row-major); out
 // codesign::array<output_t, n_chan> per output pixel (global: one beat).
 #ifndef CODESIGN_POOL_H
 #define CODESIGN_POOL_H
 
 #include "codesign/common.h"
+#include "codesign/khot.h"
 #include "codesign/stream.h"
 
 namespace codesign {
@@ -32,11 +35,36 @@ OUT average(const ACC& sum, no_reciprocal_t) {
     return from_raw<typename scaled_down<ACC, LOG2>::type>(raw_bits(sum));
 }
 
-// ... or sum * reciprocal, the exact product.
+// ... or sum * reciprocal, the exact product ...
 template <class OUT, int LOG2, class ACC, class RECIPROCAL>
 OUT average(const ACC& sum, const RECIPROCAL& reciprocal) {
 #pragma HLS INLINE
     return sum * reciprocal;
+}
+
+// ... or sum times a K-hot reciprocal (entry 0 of its table): shifts and adds into PRODUCT.
+template <class OUT, class PRODUCT, class ACC, class TABLE>
+OUT average_khot(const ACC& sum, const khot_table<TABLE>& reciprocal) {
+#pragma HLS INLINE
+    return multiply<PRODUCT>(sum, reciprocal, 0);
+}
+
+template <class CFG, class ACC>
+typename CFG::output_t window_average(const ACC& sum, no_reciprocal_t none) {
+#pragma HLS INLINE
+    return average<typename CFG::output_t, CFG::divisor_log2>(sum, none);
+}
+
+template <class CFG, class ACC, class TABLE>
+typename CFG::output_t window_average(const ACC& sum, const khot_table<TABLE>& reciprocal) {
+#pragma HLS INLINE
+    return average_khot<typename CFG::output_t, typename CFG::product_t>(sum, reciprocal);
+}
+
+template <class CFG, class ACC>
+typename CFG::output_t window_average(const ACC& sum, const typename CFG::reciprocal_t& reciprocal) {
+#pragma HLS INLINE
+    return average<typename CFG::output_t, CFG::divisor_log2>(sum, reciprocal);
 }
 
 template <class CFG, class RECIPROCAL>
@@ -60,7 +88,7 @@ void avgpool2d_body(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
                 typename CFG::accum_t s = first ? typename CFG::accum_t(0) : sums[ox][c];
                 s += px.data[c];
                 sums[ox][c] = s;
-                result.data[c] = average<typename CFG::output_t, CFG::divisor_log2>(s, reciprocal);
+                result.data[c] = window_average<CFG>(s, reciprocal);
             }
             if (last) {
                 out.write(result);
@@ -89,7 +117,7 @@ void global_avgpool_body(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
     array<typename CFG::output_t, CFG::n_chan> result;
     for (unsigned c = 0; c < CFG::n_chan; ++c) {
 #pragma HLS UNROLL
-        result.data[c] = average<typename CFG::output_t, CFG::divisor_log2>(sums[c], reciprocal);
+        result.data[c] = window_average<CFG>(sums[c], reciprocal);
     }
     out.write(result);
 }
@@ -116,6 +144,15 @@ void avgpool2d(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
     detail::avgpool2d_body<CFG>(in, out, reciprocal);
 }
 
+// Any window, K-hot reciprocal: average = sum * reciprocal as shifts and adds (no multiplier).
+template <class CFG, class TABLE>
+void avgpool2d(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
+               stream<array<typename CFG::output_t, CFG::n_chan> >& out, const khot_table<TABLE>& reciprocal) {
+#pragma HLS INLINE off
+    static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
+    detail::avgpool2d_body<CFG>(in, out, reciprocal);
+}
+
 template <class CFG>
 void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
                     stream<array<typename CFG::output_t, CFG::n_chan> >& out) {
@@ -129,6 +166,14 @@ template <class CFG>
 void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
                     stream<array<typename CFG::output_t, CFG::n_chan> >& out,
                     const typename CFG::reciprocal_t& reciprocal) {
+#pragma HLS INLINE off
+    static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
+    detail::global_avgpool_body<CFG>(in, out, reciprocal);
+}
+
+template <class CFG, class TABLE>
+void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
+                    stream<array<typename CFG::output_t, CFG::n_chan> >& out, const khot_table<TABLE>& reciprocal) {
 #pragma HLS INLINE off
     static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
     detail::global_avgpool_body<CFG>(in, out, reciprocal);
