@@ -30,9 +30,10 @@ constexpr int64_t kMinElementsPerThread = 1 << 15;
 constexpr int64_t kMaxRowLength = 8192;
 constexpr int64_t kMinRowLength = 256;
 constexpr int kLanes = 8;
-constexpr float kBig = 16777216.0f;  // 2**24
+constexpr float kExact = 8388608.0f;    // 2**23: every float of at least this magnitude is an integer
+constexpr float kBounded = 4194304.0f;  // 2**22
 
-// floor and trunc for |v| <= 2**24 through an int32 conversion, which vectorizes on every
+// floor and trunc for |v| <= 2**23 through an int32 conversion, which vectorizes on every
 // target (SSE2 has no vector floor).
 inline float trunc_small(float v) { return static_cast<float>(static_cast<int32_t>(v)); }
 inline float floor_small(float v) {
@@ -40,7 +41,7 @@ inline float floor_small(float v) {
   return t > v ? t - 1.0f : t;
 }
 
-// Rounds s (|s| <= 2**24) to an integer-valued float in rounding mode R.
+// Rounds s (|s| <= 2**23) to an integer-valued float in rounding mode R.
 template <int R>
 inline float round_scaled(float s) {
   if (R == TRN) return floor_small(s);
@@ -108,32 +109,35 @@ void parallel_rows(const Layout& layout, int threads, Body body) {
   for (auto& worker : pool) worker.join();
 }
 
-// Rounds and saturates s (x * scale, exact) to a raw integer value. Beyond 2**23 every float
-// is an integer already; the clamp to +-2**24 only keeps floor's argument small (and inf/nan
-// away from the rounding arithmetic): such values are selected back unchanged.
-template <int R>
+// Rounds and saturates s (x * scale, exact) to a raw integer value. BOUNDED: |lo|, |hi| <=
+// 2**22, so s is first clamped to +-2**22, where s + 0.5 is exact and AP_RND is one floor.
+// Otherwise (infinite bounds) s is clamped to +-2**23 for the rounding arithmetic and
+// selected back unchanged beyond, where every float is an integer already. NaN stays NaN.
+template <int R, bool BOUNDED>
 inline float raw_cast(float s, float lo, float hi) {
-  const float small = s < -kBig ? -kBig : (s > kBig ? kBig : s);
-  const float rounded = round_scaled<R>(small);
-  float q = (s < -kBig || s > kBig) ? s : rounded;
+  const float limit = BOUNDED ? kBounded : kExact;
+  const float small = s < -limit ? -limit : (s > limit ? limit : s);
+  float q = (R == RND && BOUNDED) ? floor_small(small + 0.5f) : round_scaled<R>(small);
+  if (!BOUNDED) q = (s < -kExact || s > kExact) ? s : q;
+  q = s == s ? q : s;
   q = q < lo ? lo : q;
   return q > hi ? hi : q;
 }
 
-template <int R>
+template <int R, bool BOUNDED>
 void cast_row(const float* __restrict x, float* __restrict out, int64_t len, float scale, float inv_scale,
               float lo, float hi) {
-  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R>(x[j] * scale, lo, hi) * inv_scale;
+  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale, lo, hi) * inv_scale;
 }
 
-template <int R>
+template <int R, bool BOUNDED>
 void cast_row_elementwise(const float* __restrict x, float* __restrict out, int64_t len,
                           const float* __restrict scale, const float* __restrict inv_scale,
                           const float* __restrict lo, const float* __restrict hi) {
-  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R>(x[j] * scale[j], lo[j], hi[j]) * inv_scale[j];
+  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale[j], lo[j], hi[j]) * inv_scale[j];
 }
 
-template <int R>
+template <int R, bool BOUNDED>
 void sat_cast(const float* x, float* out, const Layout& layout, const float* scale, const float* lo,
               const float* hi, int threads) {
   std::vector<float> inverse(static_cast<size_t>(layout.groups));
@@ -143,10 +147,10 @@ void sat_cast(const float* x, float* out, const Layout& layout, const float* sca
   parallel_rows(layout, threads, [=](int64_t begin, int64_t end, int) {
     for (int64_t row = begin; row < end; ++row) {
       if (layout.per_element()) {
-        cast_row_elementwise<R>(x + row * len, out + row * len, len, scale, inv_scale, lo, hi);
+        cast_row_elementwise<R, BOUNDED>(x + row * len, out + row * len, len, scale, inv_scale, lo, hi);
       } else {
         const int64_t g = layout.group_of(row);
-        cast_row<R>(x + row * len, out + row * len, len, scale[g], inv_scale[g], lo[g], hi[g]);
+        cast_row<R, BOUNDED>(x + row * len, out + row * len, len, scale[g], inv_scale[g], lo[g], hi[g]);
       }
     }
   });
@@ -182,6 +186,21 @@ void grad_row(const float* grad, const float* x, const float* xq, float l, float
   }
 }
 
+template <bool BOUNDED>
+int sat_cast_mode(const float* x, float* out, const Layout& layout, const float* scale, const float* lo,
+                  const float* hi, int rounding, int threads) {
+  switch (rounding) {
+    case TRN: sat_cast<TRN, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case TRN_ZERO: sat_cast<TRN_ZERO, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case RND: sat_cast<RND, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case RND_ZERO: sat_cast<RND_ZERO, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case RND_MIN_INF: sat_cast<RND_MIN_INF, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case RND_INF: sat_cast<RND_INF, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    case RND_CONV: sat_cast<RND_CONV, BOUNDED>(x, out, layout, scale, lo, hi, threads); return 0;
+    default: return 1;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -190,16 +209,12 @@ extern "C" {
 int cs_sat_cast_f32(const float* x, float* out, int64_t outer, int64_t groups, int64_t inner, const float* scale,
                     const float* raw_lo, const float* raw_hi, int rounding, int threads) {
   const Layout layout = make_layout(outer, groups, inner);
-  switch (rounding) {
-    case TRN: sat_cast<TRN>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case TRN_ZERO: sat_cast<TRN_ZERO>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case RND: sat_cast<RND>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case RND_ZERO: sat_cast<RND_ZERO>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case RND_MIN_INF: sat_cast<RND_MIN_INF>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case RND_INF: sat_cast<RND_INF>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    case RND_CONV: sat_cast<RND_CONV>(x, out, layout, scale, raw_lo, raw_hi, threads); return 0;
-    default: return 1;
+  bool bounded = true;
+  for (int64_t g = 0; g < groups; ++g) {
+    bounded = bounded && raw_lo[g] >= -kBounded && raw_hi[g] <= kBounded;
   }
+  return bounded ? sat_cast_mode<true>(x, out, layout, scale, raw_lo, raw_hi, rounding, threads)
+                 : sat_cast_mode<false>(x, out, layout, scale, raw_lo, raw_hi, rounding, threads);
 }
 
 // sums: groups * 3 doubles (grad*xq, grad_x*x, grad_x*xq per group), overwritten.
