@@ -159,3 +159,11 @@ def test_quantizer_gradients_equal_the_torch_path(make, monkeypatch: pytest.Monk
     assert torch.equal(got[1], want[1])
     for g, w in zip(got[2:], want[2:]):
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("bounds", [(-128.0, 127.0), (-math.inf, math.inf)])
+def test_nan_stays_nan(bounds: tuple[float, float]) -> None:
+    """A diverged training step must not be hidden by the cast."""
+    x = torch.tensor([math.nan, 1.0, -math.nan])
+    out = fused.sat_cast(x, 16.0, *bounds, Rounding.RND)
+    assert torch.isnan(out[0]) and torch.isnan(out[2]) and out[1] == 1.0
