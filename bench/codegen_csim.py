@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
 import os
 import platform
@@ -55,6 +54,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _models import BenchModel, bench_model  # noqa: E402
 
+from _results import write_csv
 from codesign import codegen, ir  # noqa: E402
 from codesign.nn.export import export, raw_inputs  # noqa: E402
 from codesign.toolchain import csim  # noqa: E402
@@ -343,14 +343,7 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(FIELDS))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, args.out)
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows, FIELDS)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Usage: python bench/emulation_throughput.py [--inputs 10000] [--batch 100 1000] 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import statistics
@@ -40,6 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _models import MODELS, BenchModel, bench_model  # noqa: E402
 
+from _results import write_csv
 from codesign import codegen, ir  # noqa: E402
 from codesign.nn.export import export, raw_inputs  # noqa: E402
 from codesign.toolchain import csim  # noqa: E402
@@ -151,14 +151,7 @@ def main() -> None:
             bm = bench_model(name, args.inputs, epochs=args.epochs, train_samples=args.train_samples)
             print(f"{name}: test accuracy {bm.test_accuracy:.3f} ({bm.training})")
             rows += bench_one(bm, Path(tmp) / name, args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".tmp")
-    with open(tmp_out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(FIELDS))
-        writer.writeheader()
-        writer.writerows({**r, **common} for r in rows)
-    os.replace(tmp_out, args.out)
-    print(f"wrote {args.out}")
+    write_csv(args.out, ({**r, **common} for r in rows), FIELDS)
 
 
 if __name__ == "__main__":

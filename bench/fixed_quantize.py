@@ -10,7 +10,6 @@ Usage: python bench/fixed_quantize.py [--n 10000000] [--repeats 7] [--out result
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import statistics
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from _results import write_csv
 from codesign.fixed import FixedType, Overflow, Rounding, quantize
 
 BENCH_TYPE = (8, 3)  # ap_fixed<8,3,...>: a typical activation type
@@ -68,16 +68,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench_fixed_quantize.csv"))
     args = parser.parse_args()
     rows = run(args.n, args.repeats)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*rows[0].keys(), "torch", "threads", "machine"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "torch": torch.__version__, "threads": torch.get_num_threads(),
-                             "machine": f"{platform.machine()} {os.cpu_count()} cpus"})
-    os.replace(tmp, args.out)
-    print(f"wrote {args.out}")
+    common = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+              "machine": f"{platform.machine()} {os.cpu_count()} cpus"}
+    write_csv(args.out, ({**row, **common} for row in rows), [*rows[0].keys(), *common])
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ Usage: python bench/hgq_pareto.py [--jets PATH] [--limit N] [--seeds 0 1] [--bet
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import shlex
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from _results import write_csv
 from codesign.data import DataSplit, load_dataset
 from codesign.models import build_model
 from codesign.nn import QLinear, ebops, summary
@@ -212,15 +212,10 @@ def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    tmp = _tmp(path)
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({**r, "ebops": f"{r['ebops']:.1f}", "pruned_fraction": f"{r['pruned_fraction']:.4f}",
-                             "weight_bits": f"{r['weight_bits']:.0f}"})
-    os.replace(tmp, path)
+def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """The per-run CSV, with EBOPs, pruned fraction and weight bits rounded for reading."""
+    write_csv(path, ({**r, "ebops": f"{r['ebops']:.1f}", "pruned_fraction": f"{r['pruned_fraction']:.4f}",
+                      "weight_bits": f"{r['weight_bits']:.0f}"} for r in rows), CSV_FIELDS)
 
 
 def write_png(path: Path, rows: list[dict[str, Any]], configs: list[Config], front: list[Config],
@@ -274,7 +269,7 @@ def write_md(path: Path, args: argparse.Namespace, data: Data, configs: list[Con
         f"# HGQ vs uniform fixed point: accuracy vs EBOPs ({data.name})",
         "",
         f"Command: `{command}`",
-        f"(writes [hgq_pareto.csv](hgq_pareto.csv), one row per run, and [hgq_pareto.png](hgq_pareto.png)).",
+        "(writes [hgq_pareto.csv](hgq_pareto.csv), one row per run, and [hgq_pareto.png](hgq_pareto.png)).",
         f"Machine: {machine()}; the whole run took {seconds / 60:.1f} min.",
         "",
         f"**{head}**",
@@ -284,7 +279,7 @@ def write_md(path: Path, args: argparse.Namespace, data: Data, configs: list[Con
         f"{len(data.train):,} train / {len(data.test):,} test samples. Training: Adam, lr {args.lr:g} (cosine), "
         f"batch {args.batch_size}, {args.epochs} epochs, seeds {', '.join(map(str, args.seeds))}.",
         "",
-        f"- **uniform W-bit**: scheme `qfx`, every tensor W bits with a learned binary point per tensor.",
+        "- **uniform W-bit**: scheme `qfx`, every tensor W bits with a learned binary point per tensor.",
         f"- **HGQ**: scheme `hgq` (per-element fractional bits for weights and activations, initialised at "
         f"{args.hgq_width - 2} fractional bits for weights and {args.hgq_width - 3} for activations, "
         f"integer bits from the values / calibrated ranges), loss = cross-entropy + beta * EBOPs, "
@@ -366,7 +361,7 @@ def main() -> None:
     found = matches(configs)
     head = headline(configs, found, data.name)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(args.out_dir / "hgq_pareto.csv", rows)
+    write_rows(args.out_dir / "hgq_pareto.csv", rows)
     write_png(args.out_dir / "hgq_pareto.png", rows, configs, front,
               f"jet_mlp on {data.name}: HGQ beta sweep vs uniform fixed point ({len(args.seeds)} seeds)")
     write_md(args.out_dir / "hgq_pareto.md", args, data, configs, front, found, head, seconds)

@@ -51,7 +51,6 @@ Usage: python bench/qat_overhead.py [--models resnet20,jet_mlp] [--batch 128]
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import statistics
@@ -62,6 +61,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from _results import write_csv
 from codesign.models import build_model
 from codesign.quant.ptq import calibrate
 
@@ -274,14 +274,7 @@ def main() -> None:
                      "threads": torch.get_num_threads(), "torch": torch.__version__,
                      "brevitas": version, "machine": f"{platform.machine()} {os.cpu_count()} cpus"})
         print(f"{model:8s} {scheme:8s} {median * 1e3:10.3f} ms/step  {median / base:5.2f}x float")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, args.out)
-    print(f"wrote {args.out}")
+    write_csv(args.out, rows, list(rows[0]))
 
 
 if __name__ == "__main__":

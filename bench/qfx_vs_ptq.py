@@ -17,8 +17,6 @@ Usage: python bench/qfx_vs_ptq.py [--dataset digits] [--model digits_cnn] [--wid
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import statistics
 import tempfile
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from _results import write_csv
 from codesign.data import load_dataset
 from codesign.models import build_model
 from codesign.train import FLOAT_REFERENCE_WIDTH, TrainConfig, evaluate, fit, post_training_quantize
@@ -74,14 +73,7 @@ def main() -> None:
             print(f"seed {seed} done in {time.monotonic() - start:.0f} s")
     for row in rows:
         row.update({"dataset": args.dataset, "model": args.model, "epochs": args.epochs, "lr": args.lr})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["dataset", "model", "epochs", "lr", "seed", "width", "method", "accuracy"])
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, out)
-    print(f"wrote {out}")
+    write_csv(out, rows, ["dataset", "model", "epochs", "lr", "seed", "width", "method", "accuracy"])
     for width in args.widths:
         means = {m: statistics.mean(r["accuracy"] for r in rows if r["width"] == width and r["method"] == m)
                  for m in ("ptq", "qat_frozen", "qfx")}

@@ -130,7 +130,7 @@ def estimate_node(node: Node, in_shapes: list[tuple[int, ...]], in_types: list[o
     out_bits = _width(node.out_type)
     channels = out_shape[0] if out_shape else 1
     pixels = _pixels(out_shape)
-    lut = ff = dsp = bram = general = 0
+    lut = dsp = bram = general = 0
     cycles = pixels
     op = node.op
     if op in ("binary_conv2d", "binary_dense"):

@@ -63,7 +63,7 @@ def test_qconv2d_matches_reference(seed: int) -> None:
 
 def test_qlinear_wraps_and_saturates() -> None:
     """A narrow output type: the cast wraps (AP_WRAP) or clamps (AP_SAT) large sums."""
-    tin, tw = FixedType(8, 4), FixedType(6, 2)
+    tw = FixedType(6, 2)
     for overflow in (Overflow.WRAP, Overflow.SAT):
         tout = FixedType(4, 2, True, Rounding.RND, overflow)
         layer = QLinear(4, 1, bias=False, quant=layer_quant(weight=tw, output=tout)).eval()
