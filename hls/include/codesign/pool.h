@@ -28,43 +28,26 @@ namespace detail {
 // Stands in for the reciprocal of a power-of-two window.
 struct no_reciprocal_t {};
 
-// The window average of `sum` as OUT: sum / 2^LOG2, a reinterpretation of its bits ...
-template <class OUT, int LOG2, class ACC>
-OUT average(const ACC& sum, no_reciprocal_t) {
-#pragma HLS INLINE
-    return from_raw<typename scaled_down<ACC, LOG2>::type>(raw_bits(sum));
-}
-
-// ... or sum * reciprocal, the exact product ...
-template <class OUT, int LOG2, class ACC, class RECIPROCAL>
-OUT average(const ACC& sum, const RECIPROCAL& reciprocal) {
-#pragma HLS INLINE
-    return sum * reciprocal;
-}
-
-// ... or sum times a K-hot reciprocal (entry 0 of its table): shifts and adds into PRODUCT.
-template <class OUT, class PRODUCT, class ACC, class TABLE>
-OUT average_khot(const ACC& sum, const khot_table<TABLE>& reciprocal) {
-#pragma HLS INLINE
-    return multiply<PRODUCT>(sum, reciprocal, 0);
-}
-
+// The window average of `sum` as output_t: sum / 2^divisor_log2, a reinterpretation of its
+// bits with more fractional bits ...
 template <class CFG, class ACC>
-typename CFG::output_t window_average(const ACC& sum, no_reciprocal_t none) {
+typename CFG::output_t window_average(const ACC& sum, no_reciprocal_t) {
 #pragma HLS INLINE
-    return average<typename CFG::output_t, CFG::divisor_log2>(sum, none);
+    return from_raw<typename scaled_down<ACC, CFG::divisor_log2>::type>(raw_bits(sum));
 }
 
+// ... or sum times a K-hot reciprocal (entry 0 of its table): shifts and adds into product_t ...
 template <class CFG, class ACC, class TABLE>
 typename CFG::output_t window_average(const ACC& sum, const khot_table<TABLE>& reciprocal) {
 #pragma HLS INLINE
-    return average_khot<typename CFG::output_t, typename CFG::product_t>(sum, reciprocal);
+    return multiply<typename CFG::product_t>(sum, reciprocal, 0);
 }
 
+// ... or sum * reciprocal, the exact product (a general multiplier).
 template <class CFG, class ACC>
 typename CFG::output_t window_average(const ACC& sum, const typename CFG::reciprocal_t& reciprocal) {
 #pragma HLS INLINE
-    return average<typename CFG::output_t, CFG::divisor_log2>(sum, reciprocal);
+    return sum * reciprocal;
 }
 
 template <class CFG, class RECIPROCAL>
@@ -134,20 +117,11 @@ void avgpool2d(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
     detail::avgpool2d_body<CFG>(in, out, detail::no_reciprocal_t());
 }
 
-// Any window: average = sum * reciprocal.
-template <class CFG>
+// Any window: average = sum * reciprocal, where the reciprocal is a CFG::reciprocal_t (one
+// general multiplier per channel) or a K-hot table (shifts and adds, no multiplier).
+template <class CFG, class RECIPROCAL>
 void avgpool2d(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
-               stream<array<typename CFG::output_t, CFG::n_chan> >& out,
-               const typename CFG::reciprocal_t& reciprocal) {
-#pragma HLS INLINE off
-    static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
-    detail::avgpool2d_body<CFG>(in, out, reciprocal);
-}
-
-// Any window, K-hot reciprocal: average = sum * reciprocal as shifts and adds (no multiplier).
-template <class CFG, class TABLE>
-void avgpool2d(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
-               stream<array<typename CFG::output_t, CFG::n_chan> >& out, const khot_table<TABLE>& reciprocal) {
+               stream<array<typename CFG::output_t, CFG::n_chan> >& out, const RECIPROCAL& reciprocal) {
 #pragma HLS INLINE off
     static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
     detail::avgpool2d_body<CFG>(in, out, reciprocal);
@@ -162,18 +136,10 @@ void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
     detail::global_avgpool_body<CFG>(in, out, detail::no_reciprocal_t());
 }
 
-template <class CFG>
+// Any window (see avgpool2d).
+template <class CFG, class RECIPROCAL>
 void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
-                    stream<array<typename CFG::output_t, CFG::n_chan> >& out,
-                    const typename CFG::reciprocal_t& reciprocal) {
-#pragma HLS INLINE off
-    static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
-    detail::global_avgpool_body<CFG>(in, out, reciprocal);
-}
-
-template <class CFG, class TABLE>
-void global_avgpool(stream<array<typename CFG::input_t, CFG::n_chan> >& in,
-                    stream<array<typename CFG::output_t, CFG::n_chan> >& out, const khot_table<TABLE>& reciprocal) {
+                    stream<array<typename CFG::output_t, CFG::n_chan> >& out, const RECIPROCAL& reciprocal) {
 #pragma HLS INLINE off
     static_assert(CFG::divisor_log2 < 0, "power-of-two windows take no reciprocal");
     detail::global_avgpool_body<CFG>(in, out, reciprocal);
