@@ -36,44 +36,40 @@ def _manifest(project_dir: Path) -> dict[str, Any]:
     return json.loads((project_dir / "manifest.json").read_text())
 
 
-def build_testbench(project_dir: Path, *, threaded: bool = False, log_path: Path | None = None) -> Path:
-    """Build (when its sources changed) the testbench executable of a project."""
-    project_dir = Path(project_dir)
-    top = _manifest(project_dir)["top"]
-    name = f"tb_{top}_threaded" if threaded else f"tb_{top}"
-    output = project_dir / "build" / name
+def _build_against_firmware(project_dir: Path, driver: Path, output: Path, *, threaded: bool = False,
+                            shared: bool = False, log_path: Path | None = None) -> Path:
+    """Build ``driver`` (a testbench or predict source) with the project's firmware into
+    ``output`` (rebuilt only when a source, a kernel header or the firmware changed)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     spec = BuildSpec(
-        sources=(project_dir / "tb" / f"tb_{top}.cpp", project_dir / "firmware" / f"{top}.cpp"),
+        sources=(driver, project_dir / "firmware" / f"{_manifest(project_dir)['top']}.cpp"),
         output=output,
         include_dirs=(INCLUDE_DIR, project_dir / "firmware"),
         system_include_dirs=(ap_types_include(),),
         defines=CSIM_DEFINES + (("CODESIGN_THREADED_CSIM",) if threaded else ()),
         cxxflags=CSIM_CXXFLAGS + (("-pthread",) if threaded else ()),
+        shared=shared,
         hash_dirs=(INCLUDE_DIR / "codesign", project_dir / "firmware"),
     )
     build(spec, log_path=log_path or output.with_suffix(".build.log"), jobs=1)
     return output
+
+
+def build_testbench(project_dir: Path, *, threaded: bool = False, log_path: Path | None = None) -> Path:
+    """Build (when its sources changed) the testbench executable of a project."""
+    project_dir = Path(project_dir)
+    top = _manifest(project_dir)["top"]
+    name = f"tb_{top}_threaded" if threaded else f"tb_{top}"
+    return _build_against_firmware(project_dir, project_dir / "tb" / f"tb_{top}.cpp", project_dir / "build" / name,
+                                   threaded=threaded, log_path=log_path)
 
 
 def build_predict_library(project_dir: Path, *, log_path: Path | None = None) -> Path:
     """Build (when its sources changed) the project's shared library for ``predict``."""
     project_dir = Path(project_dir)
     top = _manifest(project_dir)["top"]
-    output = project_dir / "build" / f"lib{top}_predict.so"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    spec = BuildSpec(
-        sources=(project_dir / "tb" / f"predict_{top}.cpp", project_dir / "firmware" / f"{top}.cpp"),
-        output=output,
-        include_dirs=(INCLUDE_DIR, project_dir / "firmware"),
-        system_include_dirs=(ap_types_include(),),
-        defines=CSIM_DEFINES,
-        cxxflags=CSIM_CXXFLAGS,
-        shared=True,
-        hash_dirs=(INCLUDE_DIR / "codesign", project_dir / "firmware"),
-    )
-    build(spec, log_path=log_path or output.with_suffix(".build.log"), jobs=1)
-    return output
+    return _build_against_firmware(project_dir, project_dir / "tb" / f"predict_{top}.cpp",
+                                   project_dir / "build" / f"lib{top}_predict.so", shared=True, log_path=log_path)
 
 
 def predict(project_dir: Path | str, inputs_raw: np.ndarray) -> np.ndarray:
