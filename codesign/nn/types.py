@@ -6,6 +6,7 @@ Everything here works on ``FixedType`` values and raw integer ranges. A *raw ran
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -123,7 +124,38 @@ def observed_type(x: torch.Tensor) -> FixedType:
 
     Used by eval mode to prove that float64 sums are exact without knowing which
     layer produced the input. An all-zero tensor gives ``ap_ufixed<1,1>``.
+
+    Fast path (a few vectorised passes): scale by the power of two that puts the largest
+    magnitude just below 2**53; when every scaled value is then an integer, the finest bit
+    is the lowest set bit over all of them. Values spanning more than 53 bits take the
+    per-element path.
     """
+    x = x.detach().to(torch.float64)
+    if x.numel() == 0:
+        return FixedType(1, 1, False)
+    lo_all, hi_all = (float(v) for v in torch.aminmax(x))
+    magnitude = max(-lo_all, hi_all)
+    if magnitude == 0:
+        return FixedType(1, 1, False)
+    if not math.isfinite(magnitude):
+        return _observed_type_per_element(x)
+    exponent = math.frexp(magnitude)[1]  # magnitude < 2**exponent
+    scaled = x * 2.0 ** (FLOAT64_EXACT_BITS - exponent)
+    integers = scaled.to(torch.int64)  # exact: |scaled| < 2**53
+    if not torch.equal(integers.to(torch.float64), scaled):
+        return _observed_type_per_element(x)
+    lowest_bits = torch.where(integers != 0, integers & -integers, 2**62)
+    trailing = int(lowest_bits.min()).bit_length() - 1
+    frac = FLOAT64_EXACT_BITS - exponent - trailing
+    hi = hi_all
+    if hi_all == 0 and lo_all < 0:  # the largest nonzero value is negative: zeros do not count
+        hi = float(torch.where(x != 0, x, -math.inf).max())
+    scale = Fraction(2) ** frac
+    return type_for_raw_range(int(Fraction(lo_all) * scale), int(Fraction(hi) * scale), frac)
+
+
+def _observed_type_per_element(x: torch.Tensor) -> FixedType:
+    """``observed_type`` from each nonzero element's exponent and trailing zero bits."""
     x = x.detach().to(torch.float64)
     nonzero = x[x != 0]
     if nonzero.numel() == 0:
