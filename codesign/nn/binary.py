@@ -19,7 +19,7 @@ from codesign.nn.base import QModule
 from codesign.nn.conv import conv_out_size, pair
 from codesign.nn.functional import binary_sign, check_binary, sign_ste
 from codesign.nn.ir import IRNode, make_ir_node
-from codesign.nn.types import BINARY
+from codesign.nn.types import BINARY, FLOAT32_EXACT_BITS
 
 
 class _BinaryLayer(QModule):
@@ -49,12 +49,19 @@ class _BinaryLayer(QModule):
         return binary_sign(self.weight.detach()).to(torch.int8)
 
     def _prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(input, weight) in the working dtype; eval mode checks the input is binary."""
+        """(input, weight) in the working dtype; eval mode checks the input is binary and
+        works in float32, exact for counts below 2**24 (float32 kernels are much faster)."""
         if self.training:
             return x, self.binary_weight().to(x.dtype)
-        x = x.to(torch.float64)
         check_binary(x, type(self).__name__)
-        return x, binary_sign(self.weight.detach().to(torch.float64))
+        dtype = torch.float32 if self.fan_in < 2**FLOAT32_EXACT_BITS else torch.float64
+        return x.to(dtype), binary_sign(self.weight.detach().to(dtype))
+
+    def _scale(self, counts: torch.Tensor) -> torch.Tensor:
+        """counts * 2**shift (float64 in eval mode, like every eval-mode tensor)."""
+        if not self.training:
+            counts = counts.to(torch.float64)
+        return counts * 2.0**self.shift
 
     def _check_binary_input(self, in_types: list[str], name: str) -> None:
         if in_types[0] != BINARY:
@@ -73,7 +80,7 @@ class BinaryLinear(_BinaryLayer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, w = self._prepare(x)
-        return F.linear(x, w) * 2.0**self.shift
+        return self._scale(F.linear(x, w))
 
     def ir_node(
         self, name: str, inputs: list[str], in_types: list[str], in_shapes: list[list[int]]
@@ -126,7 +133,7 @@ class BinaryConv2d(_BinaryLayer):
         ph, pw = self.padding
         if ph or pw:
             x = F.pad(x, (pw, pw, ph, ph), value=float(self.pad_value))
-        return F.conv2d(x, w, None, self.stride) * 2.0**self.shift
+        return self._scale(F.conv2d(x, w, None, self.stride))
 
     def ir_node(
         self, name: str, inputs: list[str], in_types: list[str], in_shapes: list[list[int]]

@@ -185,6 +185,20 @@ def check_exact(acc_t: FixedType, where: str) -> None:
         )
 
 
+FLOAT32_EXACT_BITS = 24
+"""Mantissa bits of float32 (with the implicit bit)."""
+
+
+def float32_exact(acc_t: FixedType) -> bool:
+    """Whether float32 carries out an accumulation into ``acc_t`` exactly.
+
+    Every operand, product and partial sum is then an integer multiple of the LSB of
+    ``acc_t`` with magnitude below 2**24 LSBs, and its exponents stay inside float32's
+    normal range (2**-126 .. 2**127), so each float32 operation is exact in any order.
+    """
+    return acc_t.width <= FLOAT32_EXACT_BITS and -acc_t.frac_bits >= -100 and acc_t.int_bits <= 100
+
+
 def to_raw_array(values: torch.Tensor, t: FixedType, where: str) -> np.ndarray:
     """The raw int64 integers of already-quantized ``values`` in type ``t``.
 

@@ -16,7 +16,15 @@ from torch import nn
 from codesign.fixed import FixedType
 from codesign.nn.base import QModule
 from codesign.nn.ir import IRNode, make_ir_node
-from codesign.nn.types import check_exact, dot_acc_type, khot_k, observed_type, quantizer_type, to_raw_array
+from codesign.nn.types import (
+    check_exact,
+    dot_acc_type,
+    float32_exact,
+    khot_k,
+    observed_type,
+    quantizer_type,
+    to_raw_array,
+)
 from codesign.quant.config import LayerQuant
 
 
@@ -90,10 +98,12 @@ class WeightedLayer(QModule):
         w = self.quantized_weight(dtype)
         b = self.quantized_bias(dtype)
         if self._checks_exactness():
-            acc_t = dot_acc_type(
-                observed_type(x), observed_type(w), self.fan_in, None if b is None else observed_type(b)
-            )
+            operand_types = [observed_type(x), observed_type(w)] + ([] if b is None else [observed_type(b)])
+            acc_t = dot_acc_type(operand_types[0], operand_types[1], self.fan_in, None if b is None else operand_types[2])
             check_exact(acc_t, f"{type(self).__name__} eval")
+            if all(float32_exact(t) for t in (acc_t, *operand_types)):  # the same exact sums, on float32 kernels
+                acc = self._accumulate(x.float(), w.float(), None if b is None else b.float()).double()
+                return self._q("output", acc)
         return self._q("output", self._accumulate(x, w, b))
 
     # ------------------------------------------------------------------- export

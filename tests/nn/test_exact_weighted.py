@@ -8,6 +8,7 @@ import torch
 
 from codesign.fixed import FixedType, Overflow, Rounding
 from codesign.nn import QBatchNorm2d, QConv2d, QLinear
+from codesign.nn.types import float32_exact
 from nn_helpers import layer_quant, random_constant, random_raw, random_type, raw_of, values
 from nn_reference import cast, conv2d, dense
 
@@ -128,3 +129,32 @@ def test_ir_node_refuses_a_casting_input_quantizer() -> None:
     layer.ir_node("fc", ["x"], ["ap_fixed<6,2>"], [[3]])  # held exactly by ap_fixed<8,2>
     with pytest.raises(ValueError, match="graph input type"):
         layer.ir_node("fc", ["x"], ["ap_fixed<8,3>"], [[3]])
+
+
+def test_float32_exact_bounds() -> None:
+    """Eval mode sums in float32 only when every partial sum fits its 24-bit mantissa."""
+    assert float32_exact(FixedType(24, 10)) and not float32_exact(FixedType(25, 10))
+    assert float32_exact(FixedType(8, -92)) and not float32_exact(FixedType(8, -93))  # LSB 2**-100 / 2**-101
+    assert float32_exact(FixedType(8, 100)) and not float32_exact(FixedType(8, 101))
+
+
+@pytest.mark.parametrize("width", [8, 9, 10, 11, 12, 16])
+def test_accumulator_at_the_float32_limit(width: int) -> None:
+    """Extreme operands whose exact sums need 23 to 38 bits: the result equals the int64
+    reference on both sides of float32's 24-bit limit (a float32 sum beyond it would round)."""
+    rng = np.random.default_rng(width)
+    tin = tw = FixedType(width, 2, True, Rounding.TRN, Overflow.WRAP)
+    tout = FixedType(48, 40, True)
+    cin, k = 15, 3
+    layer = QConv2d(cin, 4, k, 1, 1, bias=False, quant=layer_quant(input=tin, weight=tw, output=tout),
+                    quantize_input=True).eval()
+    # -raw_max and raw_max (all bits set) and random raw values: sums with every bit in use
+    w = np.where(rng.random(tuple(layer.weight.shape)) < 0.8, -tw.raw_max, random_raw(rng, tw, tuple(layer.weight.shape)))
+    w[0] = -tw.raw_max
+    _set(layer.weight, w, tw)
+    x = np.where(rng.random((2, cin, 5, 5)) < 0.8, -tin.raw_max, random_raw(rng, tin, (2, cin, 5, 5)))
+    x[0, :, 1:4, 1:4] = -tin.raw_max  # output (0, 0, 2, 2) at the extreme
+    y = layer(values(x, tin))
+    acc = conv2d(x, w, 1, 1, 1)
+    assert acc[0, 0, 2, 2] == cin * k * k * tin.raw_max**2
+    np.testing.assert_array_equal(raw_of(y, tout), cast(acc, 2 * (width - 2), tout))
