@@ -15,6 +15,7 @@ import torch
 
 from codesign.fixed import FixedType, product_raw_range, type_for_raw_range
 from codesign.quant.base import Quantizer
+from codesign.quant.fused import observe
 
 FLOAT64_EXACT_BITS = 53
 """Eval mode computes in float64: sums of exact products stay exact up to this width."""
@@ -125,21 +126,33 @@ def observed_type(x: torch.Tensor) -> FixedType:
     Used by eval mode to prove that float64 sums are exact without knowing which
     layer produced the input. An all-zero tensor gives ``ap_ufixed<1,1>``.
 
-    Fast path (a few vectorised passes): scale by the power of two that puts the largest
-    magnitude just below 2**53; when every scaled value is then an integer, the finest bit
-    is the lowest set bit over all of them. Values spanning more than 53 bits take the
-    per-element path.
+    On the CPU, one pass of a compiled kernel reads the extremes and the lowest set bit
+    from the IEEE bits (``codesign.quant.fused.observe``). Elsewhere, a few vectorised
+    passes: scale by the power of two that puts the largest magnitude just below 2**53;
+    when every scaled value is then an integer, the finest bit is the lowest set bit over
+    all of them. Values spanning more than 53 bits take the per-element path.
     """
     x = x.detach().to(torch.float64)
     if x.numel() == 0:
         return FixedType(1, 1, False)
+    seen = observe(x)
+    if seen is not None:
+        if seen.count == 0:
+            return FixedType(1, 1, False)
+        scale = Fraction(2) ** -seen.lowest_exp
+        return type_for_raw_range(int(Fraction(seen.lo) * scale), int(Fraction(seen.hi) * scale), -seen.lowest_exp)
+    return _observed_type_torch(x)
+
+
+def _observed_type_torch(x: torch.Tensor) -> FixedType:
+    """``observed_type`` of a nonempty float64 tensor with torch operations."""
     lo_all, hi_all = (float(v) for v in torch.aminmax(x))
     magnitude = max(-lo_all, hi_all)
     if magnitude == 0:
         return FixedType(1, 1, False)
-    if not math.isfinite(magnitude):
+    exponent = math.frexp(magnitude)[1] if math.isfinite(magnitude) else 0  # magnitude < 2**exponent
+    if not math.isfinite(magnitude) or FLOAT64_EXACT_BITS - exponent > 1023:  # inf/NaN, or a scale beyond float64
         return _observed_type_per_element(x)
-    exponent = math.frexp(magnitude)[1]  # magnitude < 2**exponent
     scaled = x * 2.0 ** (FLOAT64_EXACT_BITS - exponent)
     integers = scaled.to(torch.int64)  # exact: |scaled| < 2**53
     if not torch.equal(integers.to(torch.float64), scaled):

@@ -1,4 +1,5 @@
-"""Fused single-pass CPU kernels for the saturating training casts and their gradients.
+"""Fused single-pass CPU kernels for the saturating training casts and their gradients, and
+the one-pass observation of eval-mode tensors (``observe``).
 
 The torch formulation of a training cast takes four elementwise passes forward (scale and
 round, floor, clamp, rescale) and three to four backward (mask, two reductions); on CPU
@@ -24,6 +25,7 @@ deterministic for a given thread count.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 import math
 import os
@@ -34,7 +36,7 @@ import torch
 
 from codesign.fixed import Rounding
 
-_SOURCE = Path(__file__).with_name("csrc") / "fused_cast.cpp"
+_SOURCES = (Path(__file__).with_name("csrc") / "fused_cast.cpp", Path(__file__).with_name("csrc") / "observe.cpp")
 _ROUNDING_CODES = {
     Rounding.TRN: 0, Rounding.TRN_ZERO: 1, Rounding.RND: 2, Rounding.RND_ZERO: 3,
     Rounding.RND_MIN_INF: 4, Rounding.RND_INF: 5, Rounding.RND_CONV: 6,
@@ -62,7 +64,7 @@ def _load(directory: Path) -> ctypes.CDLL | None:
 
     output = directory / "fused_cast" / "libcodesign_fused_cast.so"
     spec = BuildSpec(
-        sources=(_SOURCE,), output=output, shared=True,
+        sources=_SOURCES, output=output, shared=True,
         cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math", "-pthread"), ldflags=("-pthread",),
     )
     try:
@@ -77,6 +79,8 @@ def _load(directory: Path) -> ctypes.CDLL | None:
     library.cs_sat_cast_f32.restype = ctypes.c_int
     library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR, ctypes.c_int]
     library.cs_sat_cast_grad_f32.restype = None
+    library.cs_observe_f64.argtypes = [_PTR, _I64, _PTR, _PTR, _PTR]
+    library.cs_observe_f64.restype = _I64
     return library
 
 
@@ -194,3 +198,34 @@ def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: tor
 
 
 __all__ = ["cache_dir", "enabled", "group_layout", "library", "sat_cast", "sat_cast_grad"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """The nonzero values of a tensor: ``count`` of them, the smallest ``lo`` and largest
+    ``hi``, and ``lowest_exp``, the exponent of the lowest set bit over all of them (every
+    value is an integer multiple of ``2**lowest_exp``). ``lo``, ``hi``, ``lowest_exp`` are
+    meaningless when ``count`` is 0."""
+
+    count: int
+    lo: float
+    hi: float
+    lowest_exp: int
+
+
+def observe(x: torch.Tensor) -> Observation | None:
+    """One pass over a float64 CPU tensor (see ``Observation``).
+
+    Returns:
+        The observation, or None where the kernel does not apply (another dtype or device,
+        no kernels) or ``x`` holds NaN or inf; the caller then uses its torch path.
+    """
+    lib = library()
+    if lib is None or x.device.type != "cpu" or x.dtype != torch.float64:
+        return None
+    xc = x.contiguous()
+    lo, hi, lowest = ctypes.c_double(), ctypes.c_double(), ctypes.c_int64()
+    count = lib.cs_observe_f64(xc.data_ptr(), xc.numel(), ctypes.byref(lo), ctypes.byref(hi), ctypes.byref(lowest))
+    if count < 0:
+        return None
+    return Observation(int(count), lo.value, hi.value, lowest.value)

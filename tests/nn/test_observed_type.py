@@ -1,6 +1,6 @@
-"""observed_type: the narrowest exact type of a tensor's values. The vectorised fast path
-equals the per-element reference on random, sparse, one-signed and wide-span tensors, and
-known tensors give known types."""
+"""observed_type: the narrowest exact type of a tensor's values. The compiled one-pass kernel
+and the vectorised torch path equal the per-element reference on random, sparse, one-signed,
+subnormal and wide-span tensors, and known tensors give known types."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from codesign.fixed import FixedType
-from codesign.nn.types import _observed_type_per_element, observed_type
+from codesign.nn.types import _observed_type_per_element, _observed_type_torch, observed_type
+from codesign.quant import fused
 
 
 @pytest.mark.parametrize(("values", "expected"), [
@@ -25,9 +26,17 @@ def test_known_types(values: list[float], expected: FixedType) -> None:
     assert observed_type(x) == expected
     if values:
         assert _observed_type_per_element(x) == expected
+        assert _observed_type_torch(x) == expected
 
 
-def test_fast_path_equals_per_element_reference() -> None:
+def test_kernel_is_used_on_cpu() -> None:
+    seen = fused.observe(torch.tensor([0.0, -0.75, 2.0**-1074, 6.0], dtype=torch.float64))
+    assert seen == fused.Observation(3, -0.75, 6.0, -1074)
+    assert fused.observe(torch.tensor([1.0, float("nan")], dtype=torch.float64)) is None
+    assert fused.observe(torch.tensor([1.0], dtype=torch.float32)) is None
+
+
+def test_kernel_and_torch_paths_equal_per_element_reference() -> None:
     g = torch.Generator().manual_seed(0)
     for i in range(600):
         frac = int(torch.randint(-40, 80, (1,), generator=g))
@@ -41,10 +50,13 @@ def test_fast_path_equals_per_element_reference() -> None:
             raw = -raw.abs()
         if i % 7 == 0:
             raw[0] *= 2.0**30  # spans more than 53 bits: the per-element path
+        if i % 11 == 0:
+            frac = 1060  # subnormal values
         x = raw * 2.0**-frac
         if not bool((x != 0).any()):
             continue
-        assert observed_type(x) == _observed_type_per_element(x), (i, x[:4])
+        reference = _observed_type_per_element(x)
+        assert observed_type(x) == _observed_type_torch(x) == reference, (i, x[:4])
 
 
 def test_float32_and_shapes() -> None:
