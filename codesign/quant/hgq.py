@@ -45,7 +45,7 @@ from codesign.fixed import FixedType, Overflow, Rounding
 from codesign.fixed.cast import _round_scaled
 from codesign.quant import fused
 from codesign.quant.base import Quantizer
-from codesign.quant.elementwise import _work_dtype, quantize_raw_elementwise, train_cast
+from codesign.quant.elementwise import _work_dtype, all_finite, quantize_raw_elementwise, train_cast
 from codesign.quant.ptq import Calibratable
 
 _LN2 = math.log(2.0)
@@ -311,7 +311,7 @@ class HGQQuantizer(LazyModuleMixin, Calibratable, Quantizer):
         self._check_shape(x)
         if self._calibrating:
             return self._observe(x)
-        if not self.training and not bool(torch.isfinite(x).all()):
+        if not self.training and not all_finite(x):
             raise ValueError("HGQQuantizer: input holds NaN or inf, which ap_fixed cannot represent")
         frac = _round_ste(self.frac_bits)
         ndim = self._sample_ndim(x)

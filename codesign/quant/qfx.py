@@ -33,7 +33,7 @@ from codesign.fixed import FixedType, Overflow, Rounding, quantize
 from codesign.quant import fused
 from codesign.quant.base import Quantizer
 from codesign.quant.elementwise import _work_dtype as _elementwise_work_dtype
-from codesign.quant.elementwise import quantize_raw_elementwise, train_cast
+from codesign.quant.elementwise import all_finite, quantize_raw_elementwise, train_cast
 from codesign.quant.ptq import Calibratable
 
 _LN2 = math.log(2.0)
@@ -239,7 +239,7 @@ class QFXQuantizer(Calibratable, Quantizer):
             )
         if self._calibrating:
             return self._observe(x)
-        if not self.training and not bool(torch.isfinite(x).all()):
+        if not self.training and not all_finite(x):
             raise ValueError(f"{type(self).__name__}: input holds NaN or inf, which ap_fixed cannot represent")
         if torch.is_grad_enabled() and (x.requires_grad or self.int_bits.requires_grad):
             return _LearnedPointSTE.apply(x, self.int_bits, self)

@@ -65,3 +65,17 @@ def test_rejects_bad_input() -> None:
                              Rounding.RND, Overflow.SAT)
     with pytest.raises(TypeError):
         quantize_elementwise(torch.tensor([1]), torch.tensor(1), torch.tensor(2), True, Rounding.RND, Overflow.SAT)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_all_finite_finds_every_nan_and_inf(dtype: torch.dtype) -> None:
+    """One aminmax pass: a NaN or an infinity anywhere (vectorised body or tail) is found."""
+    from codesign.quant.elementwise import all_finite
+
+    assert all_finite(torch.zeros(0, dtype=dtype)) and all_finite(torch.randn(1000, dtype=dtype))
+    for n in (1, 7, 64, 1000, 100_003):
+        for pos in sorted({0, n // 2, n - 1}):
+            for bad in (float("nan"), float("inf"), -float("inf")):
+                x = torch.randn(n, dtype=dtype)
+                x[pos] = bad
+                assert not all_finite(x), (n, pos, bad)
