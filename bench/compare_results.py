@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,27 @@ def read_rows(path: Path, keys: list[str], values: list[str]) -> dict[tuple[str,
     return rows
 
 
+def _number(text: str) -> float:
+    """A cell's number, NaN for an empty cell."""
+    return float(text) if text else math.nan
+
+
 def compare(committed: dict[tuple[str, ...], dict[str, str]], rerun: dict[tuple[str, ...], dict[str, str]],
             values: list[str], abs_tol: float, rel_tol: float) -> list[Difference]:
     """Compare ``values`` of the rows present in both tables; a value is within tolerance when
-    ``|rerun - committed| <= abs_tol + rel_tol * |committed|`` (plus ``ROUNDING``)."""
+    ``|rerun - committed| <= abs_tol + rel_tol * |committed|`` (plus ``ROUNDING``). A cell
+    empty in both tables is skipped; empty in one only is outside tolerance."""
     differences = []
     for key in committed.keys() & rerun.keys():
         for column in values:
+            texts = committed[key][column].strip(), rerun[key][column].strip()
+            if not any(texts):
+                continue  # no value in either table (a column that does not apply to this row)
+            if not all(texts):
+                differences.append(Difference(key, column, _number(texts[0]), _number(texts[1]), False))
+                continue
             try:
-                a, b = float(committed[key][column]), float(rerun[key][column])
+                a, b = float(texts[0]), float(texts[1])
             except ValueError as exc:
                 raise CompareError(f"column {column} of key {key} is not a number: {exc}") from exc
             differences.append(Difference(key, column, a, b, abs(b - a) <= abs_tol + rel_tol * abs(a) + ROUNDING))

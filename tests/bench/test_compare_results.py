@@ -62,3 +62,14 @@ def test_unusable_input_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no column loss" in proc.stderr
     proc = run(a, a, "--key", "seed", "--value", "accuracy")
     assert proc.returncode == 2 and "appears twice" in proc.stderr
+
+
+def test_empty_cells(tmp_path: Path) -> None:
+    """Empty in both tables: skipped; empty in one: outside tolerance."""
+    a = write(tmp_path / "a.csv", "name,ratio\nbuild,\ntotal,1.2\n")
+    b = write(tmp_path / "b.csv", "name,ratio\nbuild,\ntotal,1.25\n")
+    proc = run(a, b, "--key", "name", "--value", "ratio", "--rel-tol", "0.1")
+    assert proc.returncode == 0 and "1 values compared, 0 outside" in proc.stdout
+    c = write(tmp_path / "c.csv", "name,ratio\nbuild,3\ntotal,1.25\n")
+    proc = run(a, c, "--key", "name", "--value", "ratio", "--rel-tol", "0.1")
+    assert proc.returncode == 1 and "OUT build ratio: committed nan rerun 3" in proc.stdout
