@@ -6,7 +6,6 @@ Everything here works on ``FixedType`` values and raw integer ranges. A *raw ran
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -127,44 +126,19 @@ def observed_type(x: torch.Tensor) -> FixedType:
     layer produced the input. An all-zero tensor gives ``ap_ufixed<1,1>``.
 
     On the CPU, one pass of a compiled kernel reads the extremes and the lowest set bit
-    from the IEEE bits (``codesign.quant.fused.observe``). Elsewhere, a few vectorised
-    passes: scale by the power of two that puts the largest magnitude just below 2**53;
-    when every scaled value is then an integer, the finest bit is the lowest set bit over
-    all of them. Values spanning more than 53 bits take the per-element path.
+    from the IEEE bits (``codesign.quant.fused.observe``); elsewhere (CUDA, no compiler,
+    ``CODESIGN_FUSED=0``) the per-element torch path does the same in several passes.
     """
     x = x.detach().to(torch.float64)
     if x.numel() == 0:
         return FixedType(1, 1, False)
     seen = observe(x)
-    if seen is not None:
-        if seen.count == 0:
-            return FixedType(1, 1, False)
-        scale = Fraction(2) ** -seen.lowest_exp
-        return type_for_raw_range(int(Fraction(seen.lo) * scale), int(Fraction(seen.hi) * scale), -seen.lowest_exp)
-    return _observed_type_torch(x)
-
-
-def _observed_type_torch(x: torch.Tensor) -> FixedType:
-    """``observed_type`` of a nonempty float64 tensor with torch operations."""
-    lo_all, hi_all = (float(v) for v in torch.aminmax(x))
-    magnitude = max(-lo_all, hi_all)
-    if magnitude == 0:
+    if seen is None:
+        return _observed_type_per_element(x)
+    if seen.count == 0:
         return FixedType(1, 1, False)
-    exponent = math.frexp(magnitude)[1] if math.isfinite(magnitude) else 0  # magnitude < 2**exponent
-    if not math.isfinite(magnitude) or FLOAT64_EXACT_BITS - exponent > 1023:  # inf/NaN, or a scale beyond float64
-        return _observed_type_per_element(x)
-    scaled = x * 2.0 ** (FLOAT64_EXACT_BITS - exponent)
-    integers = scaled.to(torch.int64)  # exact: |scaled| < 2**53
-    if not torch.equal(integers.to(torch.float64), scaled):
-        return _observed_type_per_element(x)
-    lowest_bits = torch.where(integers != 0, integers & -integers, 2**62)
-    trailing = int(lowest_bits.min()).bit_length() - 1
-    frac = FLOAT64_EXACT_BITS - exponent - trailing
-    hi = hi_all
-    if hi_all == 0 and lo_all < 0:  # the largest nonzero value is negative: zeros do not count
-        hi = float(torch.where(x != 0, x, -math.inf).max())
-    scale = Fraction(2) ** frac
-    return type_for_raw_range(int(Fraction(lo_all) * scale), int(Fraction(hi) * scale), frac)
+    scale = Fraction(2) ** -seen.lowest_exp
+    return type_for_raw_range(int(Fraction(seen.lo) * scale), int(Fraction(seen.hi) * scale), -seen.lowest_exp)
 
 
 def _observed_type_per_element(x: torch.Tensor) -> FixedType:
