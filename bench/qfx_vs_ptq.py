@@ -1,11 +1,12 @@
 """QFX (learned binary points) vs PTQ vs QAT with frozen calibrated binary points.
 
 For each seed: train the model with every tensor in 20-bit QFX (the float reference), then
-for each word length W: PTQ of that reference to W bits (binary points calibrated on
-the first --calibration-images training images, no retraining), QAT at W bits with binary points calibrated once and frozen, and QAT at W bits
-with learned (QFX) binary points. Every tensor is quantized (input, weights, biases, conv
-outputs, BatchNorm scale and bias, residual add, pooling, logits); accuracies are the
-bit-exact fixed-point (eval mode) accuracies on the test split.
+for each word length W: PTQ of that reference to W bits (binary points calibrated on the
+first --calibration-images training images, no retraining), QAT at W bits with binary points
+calibrated once and frozen, and QAT at W bits with learned (QFX) binary points. Every tensor
+is quantized (input, weights, biases, conv outputs, BatchNorm scale and bias, residual add,
+pooling, logits); accuracies are the bit-exact fixed-point (eval mode) accuracies on the test
+split.
 
 Writes results/qfx_vs_ptq_<dataset>.csv (digits_cnn) or results/qfx_vs_ptq_<dataset>_<model>.csv
 (one row per seed, width and method, with the train and test sizes and the training seconds)
@@ -112,8 +113,8 @@ def main() -> None:
             for width in args.widths:
                 results: dict[str, tuple[float, float]] = {}
                 if "ptq" in args.methods:
-                    ptq_acc = evaluate(post_training_quantize(reference, width, dataset.train.x[:args.calibration_images]), dataset.test).accuracy
-                    results["ptq"] = (ptq_acc, 0.0)
+                    ptq_model = post_training_quantize(reference, width, dataset.train.x[:args.calibration_images])
+                    results["ptq"] = (evaluate(ptq_model, dataset.test).accuracy, 0.0)
                 if "qat_frozen" in args.methods:
                     _, acc, seconds = train(args, width, seed, dataset, work / "frozen", freeze=True)
                     results["qat_frozen"] = (acc, seconds)

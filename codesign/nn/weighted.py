@@ -98,10 +98,10 @@ class WeightedLayer(QModule):
         w = self.quantized_weight(dtype)
         b = self.quantized_bias(dtype)
         if self._checks_exactness():
-            operand_types = [observed_type(x), observed_type(w)] + ([] if b is None else [observed_type(b)])
-            acc_t = dot_acc_type(operand_types[0], operand_types[1], self.fan_in, None if b is None else operand_types[2])
+            x_t, w_t, b_t = observed_type(x), observed_type(w), None if b is None else observed_type(b)
+            acc_t = dot_acc_type(x_t, w_t, self.fan_in, b_t)
             check_exact(acc_t, f"{type(self).__name__} eval")
-            if all(float32_exact(t) for t in (acc_t, *operand_types)):  # the same exact sums, on float32 kernels
+            if all(float32_exact(t) for t in (acc_t, x_t, w_t, b_t) if t is not None):  # same sums, float32 kernels
                 acc = self._accumulate(x.float(), w.float(), None if b is None else b.float()).double()
                 return self._q("output", acc)
         return self._q("output", self._accumulate(x, w, b))
