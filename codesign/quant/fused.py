@@ -19,7 +19,7 @@ Exactness: the forward equals the exact ap_fixed cast (``codesign.fixed.quantize
 every rounding mode under the caller's preconditions (power-of-two scale with an exponent
 within float32's normal range, integer-valued raw bounds); the backward's sums are
 accumulated in float lanes per block of at most 8,192 elements and in double across blocks,
-deterministic for a given thread count.
+in a fixed order (the kernels run on the calling thread; see csrc/fused_cast.cpp for why).
 """
 
 from __future__ import annotations
@@ -57,15 +57,16 @@ def enabled() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _load(directory: Path) -> ctypes.CDLL | None:
-    """Build (once per content hash) and load the kernel library; None without a compiler."""
+def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
+    """Build (once per content hash) and load the kernel library; None without a compiler.
+    Keyed by ``$CODESIGN_CACHE_DIR`` so a hot call costs a dictionary lookup, not a path lookup."""
     from codesign.toolchain.errors import ToolchainError
     from codesign.toolchain.gxx import BuildSpec, build
 
-    output = directory / "fused_cast" / "libcodesign_fused_cast.so"
+    output = cache_dir() / "fused_cast" / "libcodesign_fused_cast.so"
     spec = BuildSpec(
         sources=_SOURCES, output=output, shared=True,
-        cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math", "-pthread"), ldflags=("-pthread",),
+        cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math"),
     )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +76,9 @@ def _load(directory: Path) -> ctypes.CDLL | None:
         warnings.warn(f"codesign: fused training casts unavailable ({error}); using the slower torch path",
                       RuntimeWarning, stacklevel=3)
         return None
-    library.cs_sat_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, ctypes.c_int, ctypes.c_int]
+    library.cs_sat_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, ctypes.c_int]
     library.cs_sat_cast_f32.restype = ctypes.c_int
-    library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR, ctypes.c_int]
+    library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR]
     library.cs_sat_cast_grad_f32.restype = None
     library.cs_observe_f64.argtypes = [_PTR, _I64, _PTR, _PTR, _PTR]
     library.cs_observe_f64.restype = _I64
@@ -86,7 +87,7 @@ def _load(directory: Path) -> ctypes.CDLL | None:
 
 def library() -> ctypes.CDLL | None:
     """The loaded kernels, or None when disabled or unavailable."""
-    return _load(cache_dir()) if enabled() else None
+    return _load(os.environ.get("CODESIGN_CACHE_DIR")) if enabled() else None
 
 
 def group_layout(shape: tuple[int, ...], param_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
@@ -153,8 +154,7 @@ def sat_cast(x: torch.Tensor, scale: torch.Tensor | float, raw_lo: torch.Tensor 
     out = torch.empty_like(xc)
     scale_v, lo_v, hi_v = (_per_group(v, groups) for v in (scale, raw_lo, raw_hi))
     status = lib.cs_sat_cast_f32(xc.data_ptr(), out.data_ptr(), outer, groups, inner, scale_v.data_ptr(),
-                                 lo_v.data_ptr(), hi_v.data_ptr(), _ROUNDING_CODES[rounding],
-                                 torch.get_num_threads())
+                                 lo_v.data_ptr(), hi_v.data_ptr(), _ROUNDING_CODES[rounding])
     if status != 0:
         raise RuntimeError(f"fused cast rejected rounding {rounding}")
     return out
@@ -192,8 +192,7 @@ def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: tor
     sums = torch.empty((groups, 3), dtype=torch.float64)
     lo_v, hi_v = _per_group(lo, groups), _per_group(hi, groups)
     lib.cs_sat_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), xq_c.data_ptr(), outer, groups, inner,
-                             lo_v.data_ptr(), hi_v.data_ptr(), grad_x.data_ptr(), sums.data_ptr(),
-                             torch.get_num_threads())
+                             lo_v.data_ptr(), hi_v.data_ptr(), grad_x.data_ptr(), sums.data_ptr())
     return grad_x, sums
 
 
