@@ -19,6 +19,11 @@ class QLinear(WeightedLayer):
         bias: add a quantized bias.
         quant: specs per place (``LayerQuant.defaults()`` when None).
         quantize_input: quantize the input with ``quant.input``.
+        lr_scale: multiplier of the learning rate of ``weight`` in ``codesign.train``
+            (Adam moves every weight by about the learning rate per step, so the logits of
+            a classifier with a wide fan-in move fan-in times faster; a scale of
+            reference/fan-in keeps the step in the logits comparable). Training only: the
+            exported layer does not depend on it.
     """
 
     ir_op = "dense"
@@ -30,10 +35,14 @@ class QLinear(WeightedLayer):
         bias: bool = True,
         quant: LayerQuant | None = None,
         quantize_input: bool = False,
+        lr_scale: float = 1.0,
     ) -> None:
+        if not lr_scale > 0:
+            raise ValueError(f"lr_scale must be > 0, got {lr_scale}")
         self.in_features = in_features
         self.out_features = out_features
         super().__init__((out_features, in_features), out_features, bias, quant, quantize_input)
+        self.lr_scale = lr_scale
 
     def _accumulate(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         return F.linear(x, w, b)

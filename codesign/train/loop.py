@@ -53,13 +53,26 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def param_groups(model: nn.Module, lr: float) -> list[dict[str, Any]]:
+    """The trainable parameters in optimizer groups: one at ``lr``, and one per layer weight
+    whose layer asks for another rate (a ``QLinear`` with ``lr_scale != 1``) at
+    ``lr * lr_scale``. Empty groups are left out."""
+    from codesign.nn import QLinear
+
+    scaled = [m for m in model.modules() if isinstance(m, QLinear) and m.lr_scale != 1.0 and m.weight.requires_grad]
+    scaled_ids = {id(m.weight) for m in scaled}
+    plain = [p for p in model.parameters() if p.requires_grad and id(p) not in scaled_ids]
+    groups = [{"params": plain, "lr": lr}] if plain else []
+    return groups + [{"params": [m.weight], "lr": lr * m.lr_scale} for m in scaled]
+
+
 def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+    groups = param_groups(model, cfg.lr)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def _lr_factor(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:

@@ -55,6 +55,7 @@ class Case:
 
 CASES = {
     "bnn_tiny": Case("bnn", {"size": "tiny"}, _digits, steps=20),
+    "bnn_tiny_flatten": Case("bnn", {"size": "tiny", "head": "flatten", "head_pool": 2}, _digits, steps=20),
     "jet_mlp_qfx": Case("jet_mlp", {"scheme": "qfx"}, _jets, steps=20),
     "jet_mlp_hgq": Case("jet_mlp", {"scheme": "hgq"}, _jets, steps=20),
     "digits_cnn_qfx": Case("digits_cnn", {"scheme": "qfx"}, _digits, steps=20),
