@@ -204,7 +204,8 @@ class BinaryBlock(nn.Module):
 
 def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 8, channels: int | None = None,
         blocks: int | None = None, num_classes: int = 10, in_channels: int | None = None,
-        scheme: str = "khot", head: str = "global", head_pool: int = 2) -> Sequential:
+        scheme: str = "khot", head: str = "global", head_pool: int = 2,
+        input_size: int | None = None) -> Sequential:
     """FracBNN-style binarized network.
 
     thermometer (``levels`` planes per channel) -> binary conv -> BatchNorm -> PReLU ->
@@ -227,6 +228,8 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
             keeps Adam's first steps from saturating the logits.
         head_pool: pooling window of the ``flatten`` head (1: no pooling); it must divide
             the last stage's side.
+        input_size: side of the square input images (default 8 for tiny, 32 for cifar); the
+            ``flatten`` head's classifier size depends on it.
     """
     if size not in ("tiny", "cifar"):
         raise ValueError(f"unknown bnn size {size!r}; allowed: tiny, cifar")
@@ -254,11 +257,13 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
                            QBatchNorm2d(width_c, quant=quant), QPReLU(width_c, quant)]
                 current = width_c
         layers += [BinaryBlock(current, quant) for _ in range(blocks)]
-    layers += _bnn_head(head, head_pool, current, (8 if size == "tiny" else 32) >> (len(widths) - 1),
-                        num_classes, quant)
+    side = input_size if input_size is not None else (8 if size == "tiny" else 32)
+    if side < 1:
+        raise ValueError(f"bnn input_size must be >= 1, got {side}")
+    layers += _bnn_head(head, head_pool, current, side >> (len(widths) - 1), num_classes, quant)
     spec = {"name": "bnn", "size": size, "width": width, "k": k, "levels": levels, "channels": channels,
             "blocks": blocks, "num_classes": num_classes, "in_channels": in_channels, "scheme": scheme,
-            "head": head, "head_pool": head_pool}
+            "head": head, "head_pool": head_pool, "input_size": input_size}
     return Sequential(*layers, input_spec=InputSpec("ap_uint<8>"), model_spec=spec)
 
 

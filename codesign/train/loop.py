@@ -67,12 +67,20 @@ def param_groups(model: nn.Module, lr: float) -> list[dict[str, Any]]:
 
 
 def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The configured optimizer over :func:`param_groups`, with torch's fused (single-kernel)
+    update where this torch and device have one: on CPU an Adam step over a small model's ~50
+    tensors takes about 1 ms instead of 10 (the per-tensor Python loop)."""
     groups = param_groups(model, cfg.lr)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        cls: type[torch.optim.Optimizer] = torch.optim.SGD
+        options: dict[str, Any] = {"momentum": 0.9, "nesterov": True}
+    else:
+        cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        options = {}
+    try:
+        return cls(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True, **options)
+    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this torch, device or dtype
+        return cls(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, **options)
 
 
 def _lr_factor(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:

@@ -69,6 +69,7 @@ def train_run(request: TrainRequest, run_dir: Path, *, progress: bool = True) ->
         scheme, width = request.scheme, request.width
     if request.model == "bnn":
         options.setdefault("k", request.k if request.scheme == "khot" else None)
+        options.setdefault("input_size", int(dataset.train.x.shape[-1]))  # the flatten head's classifier size
     else:
         options.update(scheme=scheme, k=request.k)
     options["width"] = width

@@ -3,6 +3,8 @@ the flattened classifier's learning rate divided by its extra fan-in."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -55,3 +57,25 @@ def test_flatten_head_rebuilds_from_its_spec() -> None:
 def test_bad_heads_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         build_model("bnn", size="tiny", **options)
+
+
+def test_flatten_head_follows_the_input_size() -> None:
+    """28x28 images (Fashion-MNIST) through the tiny network: last stage 14x14, pooled to 7x7."""
+    model = build_model("bnn", size="tiny", channels=8, head="flatten", head_pool=2, levels=2, input_size=28)
+    assert list(model)[-1].in_features == 8 * 7 * 7
+    assert model(torch.randint(0, 256, (2, 1, 28, 28)).float()).shape == (2, 10)
+    with pytest.raises(ValueError, match="input_size must be >= 1"):
+        build_model("bnn", size="tiny", head="flatten", input_size=0)
+
+
+def test_train_run_sizes_the_head_from_the_data(tmp_path: Path) -> None:
+    from codesign.train import TrainConfig, load_checkpoint
+    from codesign.train.run import TrainRequest, train_run
+
+    request = TrainRequest(model="bnn", dataset="digits", limit=60, scheme="khot",
+                           model_options={"size": "tiny", "channels": 4, "levels": 2, "head": "flatten"},
+                           train=TrainConfig(epochs=1, batch_size=32, threads=1))
+    summary = train_run(request, tmp_path, progress=False)
+    assert 0.0 <= summary["accuracy_fixed"] <= 1.0
+    model = load_checkpoint(Path(summary["checkpoint"]))
+    assert model.model_spec["input_size"] == 8  # from the data, not the builder's default (None)

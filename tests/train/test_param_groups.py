@@ -48,3 +48,23 @@ def test_first_adam_step_moves_the_scaled_weight_by_its_rate(optimizer: str) -> 
 def test_lr_scale_must_be_positive() -> None:
     with pytest.raises(ValueError, match="lr_scale must be > 0"):
         QLinear(4, 2, lr_scale=0.0)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_optimizers_use_the_fused_update_on_cpu(optimizer: str) -> None:
+    opt = _optimizer(_model(0.5), TrainConfig(optimizer=optimizer))  # type: ignore[arg-type]
+    assert opt.defaults["fused"] is True
+    assert [g["lr"] for g in opt.param_groups] == [TrainConfig().lr, TrainConfig().lr * 0.5]
+
+
+def test_optimizer_falls_back_without_a_fused_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = torch.optim.Adam
+
+    def no_fused(*args: object, fused: bool | None = None, **kwargs: object) -> torch.optim.Optimizer:
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    opt = _optimizer(_model(1.0), TrainConfig())
+    assert isinstance(opt, real) and not opt.defaults.get("fused")
