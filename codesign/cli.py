@@ -163,11 +163,14 @@ def run(
 @click.option("--threads", type=int, default=0, help="Torch CPU threads (0: torch's default).")
 @click.option("--beta", type=float, default=0.0, show_default=True, help="HGQ EBOPs penalty weight.")
 @click.option("--augment", type=click.Choice(["none", "shift"]), default="none", show_default=True)
+@click.option("--label-smoothing", type=float, default=0.0, show_default=True,
+              help="Cross-entropy target smoothing in [0, 1) (the flagship BNN trains with 0.1).")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=None,
               help="Output directory (default results/runs/train/<model>-<scheme>-w<width>-<time>).")
 def train(model_name: str, dataset: str, data_path: Path | None, limit: int | None, scheme: str, width: int,
           k: int, model_options: tuple[str, ...], epochs: int, batch_size: int, lr: float, seed: int,
-          device: str, threads: int, beta: float, augment: str, run_dir: Path | None) -> None:
+          device: str, threads: int, beta: float, augment: str, label_smoothing: float,
+          run_dir: Path | None) -> None:
     """Train a zoo model with quantization-aware training and write a run directory."""
     import yaml
 
@@ -183,7 +186,8 @@ def train(model_name: str, dataset: str, data_path: Path | None, limit: int | No
         options[key] = yaml.safe_load(value)
     try:
         cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,  # type: ignore[arg-type]
-                          threads=threads, beta=beta, augment=augment)  # type: ignore[arg-type]
+                          threads=threads, beta=beta, augment=augment,  # type: ignore[arg-type]
+                          label_smoothing=label_smoothing)
         request = TrainRequest(model_name, dataset, data_path, limit, scheme, width, k, options, cfg)
         out = run_dir or default_run_dir(request)
         summary = train_run(request, out)

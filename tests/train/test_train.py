@@ -147,6 +147,19 @@ def test_cli_train_writes_a_run(tmp_path: Path) -> None:
     assert (run / "checkpoint_last.pt").is_file()
 
 
+def test_cli_train_takes_the_flagship_recipe(tmp_path: Path) -> None:
+    run = tmp_path / "bnn"
+    result = CliRunner().invoke(main, ["train", "--model", "bnn", "--scheme", "khot", "--limit", "120",
+                                       "--epochs", "1", "--option", "size=tiny", "--option", "channels=4",
+                                       "--option", "head=flatten", "--label-smoothing", "0.1", "--threads", "1",
+                                       "--run-dir", str(run)])
+    assert result.exit_code == 0, result.output
+    assert read_checkpoint(run / "checkpoint_last.pt")["model_spec"]["head"] == "flatten"
+    result = CliRunner().invoke(main, ["train", "--model", "bnn", "--label-smoothing", "1.5",
+                                       "--run-dir", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "label_smoothing must be in [0, 1)" in result.output
+
+
 def test_cli_train_ptq_reports_both_accuracies(tmp_path: Path) -> None:
     run = tmp_path / "ptq"
     result = CliRunner().invoke(main, ["train", "--model", "digits_cnn", "--scheme", "ptq", "--limit", "200",
