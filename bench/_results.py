@@ -20,3 +20,12 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]], fieldnames: Sequenc
         writer.writerows(rows)
     os.replace(tmp, path)
     print(f"wrote {path}")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary name, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    print(f"wrote {path}")

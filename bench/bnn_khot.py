@@ -20,7 +20,7 @@ measures for each trained model:
   (LUT, FF, DSP, BRAM_18K, interval cycles, FPS at the board clock).
 
 Training is the flagship's recipe read from flows/ultra96_bnn.yaml (model options, width,
-optimizer, lr, schedule, batch size, epochs, quantization options: shift augmentation, one torch
+optimizer, lr, schedule, batch size, epochs, quantization options: augmentation, label smoothing, torch
 thread) through ``codesign.train.run.train_run``. Digits uses it as is (30 epochs, full splits).
 Fashion-MNIST (28x28; Debian's dataset-fashion-mnist under /usr/share/datasets/fashion-mnist) is
 far too slow for that on a 2-core CPU, so it trains on a fixed stratified subset with its own
@@ -58,7 +58,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_csv  # noqa: E402
+from _results import write_csv, write_text  # noqa: E402
 
 from codesign import ir  # noqa: E402
 from codesign.codegen import generate  # noqa: E402
@@ -142,7 +142,7 @@ def request(spec: FlowSpec, data: Data, k: int | None, seed: int) -> TrainReques
     scheme = "fixed" if k is None else "khot"
     cfg = TrainConfig(epochs=data.epochs, batch_size=data.batch_size, optimizer=t.optimizer, lr=t.lr,
                       weight_decay=t.weight_decay, schedule=t.schedule, seed=seed, device=t.device,
-                      eval_every=data.epochs, **dict(q.options))
+                      **{**dict(q.options), "eval_every": data.epochs})
     return TrainRequest(model=spec.model.name, dataset=data.name, data_path=data.path, limit=data.limit,
                         scheme=scheme, width=q.width, k=k if k is not None else q.k,
                         model_options={**spec.model.options, "scheme": scheme}, train=cfg)
@@ -237,22 +237,34 @@ def same_over_seeds(group: list[dict[str, Any]], field: str) -> str:
     return "/".join(str(v) for v in values)
 
 
+def recipe_text(spec: FlowSpec) -> tuple[str, str]:
+    """(head, training recipe) of the flagship as prose for the table's header."""
+    options = spec.model.options
+    head = ("global average pool" if options.get("head", "global") == "global"
+            else f"{options.get('head_pool', 2)}x{options.get('head_pool', 2)} average pool and flatten")
+    q, t = spec.quantization.options, spec.training
+    recipe = (f"Adam, lr {t.lr:g}, {t.schedule}, augmentation {q.get('augment', 'none')}, label smoothing "
+              f"{q.get('label_smoothing', 0.0):g}, {q.get('threads', 1)} torch thread(s) for training")
+    return head, recipe
+
+
 def markdown(rows: list[dict[str, Any]], datas: list[Data], ks: list[int | None], seeds: list[int],
-             command: str, seconds: float, machine: str) -> str:
+             command: str, seconds: float, machine: str, spec: FlowSpec, load_note: str) -> str:
+    head, recipe = recipe_text(spec)
     lines = ["# K-hot constants of the flagship BNN: K = 1, 2, 3 vs unbounded", "",
              f"Command: `{command}` (writes [ultra96_bnn.csv](ultra96_bnn.csv) and this file; {machine}, "
-             f"torch {torch.__version__}, one torch thread, machine shared with other jobs; "
+             f"torch {torch.__version__}{'; ' + load_note if load_note else ''}; "
              f"{seconds / 60:.0f} min in all).", "",
              "Model: the flagship `bnn` size tiny of [flows/ultra96_bnn.yaml](../flows/ultra96_bnn.yaml) "
              "(thermometer 16 levels, binary stem conv, BatchNorm, PReLU, two binary residual blocks with "
-             "learned thresholds, average pool, global average pool, dense classifier; 8-bit fixed point "
+             f"learned thresholds, average pool, {head}, dense classifier; 8-bit fixed point "
              "with learned binary points). **K** bounds the nonzero signed power-of-two digits of every "
              "BatchNorm scale, PReLU slope and classifier weight; **unbounded** is the baseline of "
              "[flows/ultra96_bnn_baseline.yaml](../flows/ultra96_bnn_baseline.yaml) (plain 8-bit fixed "
              "point, `bnn(k=None)`). Binary conv outputs carry the free power-of-two scale "
              "`binary_shift(fan_in)` = 2^-round(log2(sqrt(fan_in))) of `codesign.models.zoo`.", ""]
-    lines.append("Training: the flagship's recipe through `codesign.train.run.train_run` (Adam, lr "
-                 f"{rows[0]['lr']:g}, cosine, shift augmentation, calibrated then learned binary points); seeds "
+    lines.append(f"Training: the flagship's recipe through `codesign.train.run.train_run` ({recipe}, "
+                 "calibrated then learned binary points); seeds "
                  f"{', '.join(map(str, seeds))}.")
     for data in datas:
         short = (" A short training budget (2-core CPU: bit-exact evaluation and training at 28x28 cost about "
@@ -386,6 +398,8 @@ def main() -> None:
     parser.add_argument("--fashion-epochs", type=int, default=4)
     parser.add_argument("--fashion-batch", type=int, default=32)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "ultra96_bnn.csv")
+    parser.add_argument("--load-note", default="",
+                        help="how loaded the machine was, for the table's header (train seconds depend on it)")
     args = parser.parse_args()
     spec = load_flow(FLAGSHIP)
     machine = f"{platform.machine()} {os.cpu_count()} cpus"
@@ -420,10 +434,9 @@ def main() -> None:
                           f"general multipliers, LUT {hw['est_lut']:,}, DSP {hw['est_dsp']}, "
                           f"{hw['est_fps']:,.0f} FPS ({time.monotonic() - start:.0f} s elapsed)", flush=True)
     md = args.out.with_suffix(".md")
-    text = markdown(rows, datas, args.ks, args.seeds, command, time.monotonic() - start, machine)
-    tmp = md.with_name(f".{md.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, md)
+    text = markdown(rows, datas, args.ks, args.seeds, command, time.monotonic() - start, machine, spec,
+                    args.load_note)
+    write_text(md, text)
     print(f"wrote {args.out} and {md} ({(time.monotonic() - start) / 60:.1f} min)")
 
 

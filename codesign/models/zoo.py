@@ -222,8 +222,8 @@ def bnn(*, size: str = "tiny", width: int = 8, k: int | None = 2, levels: int = 
             decided by ``k``.
         head: ``global`` averages each channel of the last stage over the whole map;
             ``flatten`` average-pools it by ``head_pool`` and flattens, so the classifier
-            sees where features are (on 8x8 digits: 2x2 positions x channels, +1 to 1.5
-            points over ``global``, see results/bnn_tiny_recipe.md). The flattened
+            sees where features are (on 8x8 digits: 2x2 positions x channels, 0.4 points
+            over ``global`` in results/bnn_tiny_recipe.md). The flattened
             classifier's learning rate is divided by its extra fan-in (positions), which
             keeps Adam's first steps from saturating the logits.
         head_pool: pooling window of the ``flatten`` head (1: no pooling); it must divide

@@ -275,6 +275,8 @@ def test_the_baseline_is_the_flagship_without_khot() -> None:
     assert baseline["quantization"]["scheme"] != "khot"  # the trainer builds bnn(k=None)
     for section in ("dataset", "training", "export", "stages", "board"):
         assert baseline[section] == flagship[section], section
+    assert baseline["quantization"]["options"] == flagship["quantization"]["options"]
+    assert {k: v for k, v in baseline["model"]["options"].items() if k != "scheme"} == flagship["model"]["options"]
     assert {k: v for k, v in baseline["hls"].items() if k != "top"} == {
         k: v for k, v in flagship["hls"].items() if k != "top"}
 

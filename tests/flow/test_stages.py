@@ -17,8 +17,8 @@ FLOW = """\
 name: tiny_bnn
 board: ultra96v2
 dataset: {name: digits, limit: 300}
-model: {name: bnn, options: {size: tiny, channels: 8, levels: 4}}
-quantization: {scheme: khot, width: 8, k: 2, options: {threads: 1}}
+model: {name: bnn, options: {size: tiny, channels: 8, levels: 4, head: flatten, head_pool: 2}}
+quantization: {scheme: khot, width: 8, k: 2, options: {threads: 1, eval_every: 1, label_smoothing: 0.1}}
 training: {epochs: 1, batch_size: 64, lr: 1.0e-2}
 export: {test_vectors: 40}
 hls: {interface: mm, parallelism: {default: {pe: 4, simd: 32}}}

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from codesign.flow.spec import FlowSpec
 from codesign.flow.stage import Stage, StageContext, StageResult
 from codesign.train import TrainConfig
 from codesign.train.run import TrainRequest, train_run
 
 CHECKPOINT = "train/checkpoint.pt"
 TRAINER_OPTIONS = ("augment", "threads", "calibrate_batches", "calibration_margin", "freeze_binary_points",
-                   "label_smoothing")
+                   "label_smoothing", "eval_every")
 """``quantization.options`` keys passed to the trainer (see ``TrainConfig``)."""
 
 
-def train_request(ctx: StageContext) -> TrainRequest:
-    """The trainer's request built from the flow's dataset, model, quantization and training."""
-    spec = ctx.spec
+def train_request(spec: FlowSpec, data_path: Path | None) -> TrainRequest:
+    """The trainer's request built from the flow's dataset, model, quantization and training;
+    ``data_path`` is the dataset's location (``--data`` or ``dataset.path``)."""
     t = spec.training
     if t.schedule not in ("constant", "cosine", "step"):
         raise ValueError(f"training.schedule {t.schedule!r} is not supported by the trainer; use constant, cosine or step")
@@ -37,7 +39,7 @@ def train_request(ctx: StageContext) -> TrainRequest:
     cfg = TrainConfig(epochs=max(1, t.epochs), batch_size=t.batch_size, optimizer=t.optimizer, lr=t.lr,
                       weight_decay=t.weight_decay, schedule=t.schedule, seed=t.seed, device=t.device,
                       **beta, **dict(q.options))
-    return TrainRequest(model=spec.model.name, dataset=spec.dataset.name, data_path=ctx.data_path,
+    return TrainRequest(model=spec.model.name, dataset=spec.dataset.name, data_path=data_path,
                         limit=spec.dataset.limit, scheme=q.scheme, width=q.width, k=q.k,
                         model_options=dict(spec.model.options), train=cfg,
                         dataset_options=dict(spec.dataset.options))
@@ -56,7 +58,7 @@ class TrainStage(Stage):
         return ctx.spec.section("dataset", "model", "quantization", "training")
 
     def run(self, ctx: StageContext) -> StageResult:
-        request = train_request(ctx)
+        request = train_request(ctx.spec, ctx.data_path)
         out = ctx.output("train")
         out.mkdir(parents=True, exist_ok=True)
         ctx.status(f"training {request.model} ({request.scheme}, W={request.width}) on {request.dataset}")
