@@ -4,14 +4,12 @@ with its columns (accuracy, grid use, multiplier audit, estimate) and the markdo
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
-import torch
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench_loader import load_bench, run_main
+
 COLUMNS = ["dataset", "k", "scheme", "seed", "train_images", "test_images", "epochs", "batch_size", "lr",
            "accuracy", "train_seconds", "bn_scales", "bn_scale_types", "bn_scale_median_raw", "bn_scale_p90_raw",
            "bn_scale_le5_fraction", "bn_scale_min_layer_median_raw", "bn_bias_types", "bn_bias_saturated_fraction",
@@ -21,19 +19,10 @@ COLUMNS = ["dataset", "k", "scheme", "seed", "train_images", "test_images", "epo
 
 @pytest.mark.slow  # about 10 s: a 1-epoch training, export and codegen of bnn tiny (in-process)
 def test_bnn_khot_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = importlib.util.spec_from_file_location("bench_bnn_khot", ROOT / "bench" / "bnn_khot.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, bench)  # dataclasses look their module up
-    spec.loader.exec_module(bench)
+    bench = load_bench("bnn_khot", monkeypatch)
     out = tmp_path / "bnn.csv"
-    monkeypatch.setattr(sys, "argv", ["bnn_khot.py", "--datasets", "digits", "--digits-limit", "200", "--epochs", "1",
-                                      "--seeds", "0", "--ks", "2", "--out", str(out)])
-    threads = torch.get_num_threads()
-    try:
-        bench.main()
-    finally:
-        torch.set_num_threads(threads)
+    run_main(bench, ["bnn_khot.py", "--datasets", "digits", "--digits-limit", "200", "--epochs", "1",
+                     "--seeds", "0", "--ks", "2", "--out", str(out)], monkeypatch)
     with open(out, newline="") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == COLUMNS

@@ -4,30 +4,16 @@ the table; variant names map to the documented recipe changes; an unknown one is
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-import torch
 
 from codesign.flow.spec import load_flow
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_bnn_recipe", ROOT / "bench" / "bnn_recipe.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, bench)
-    spec.loader.exec_module(bench)
-    return bench
+from bench_loader import load_bench, run_main
 
 
 def test_variants_change_one_thing(monkeypatch: pytest.MonkeyPatch) -> None:
-    bench = _bench(monkeypatch)
+    bench = load_bench("bnn_recipe", monkeypatch)
     base = bench.train_request(load_flow(bench.FLAGSHIP), None)
     flagship = bench.variant_request(base, "flagship", 2)
     assert flagship.train.seed == 2 and flagship.model_options == base.model_options
@@ -45,14 +31,9 @@ def test_variants_change_one_thing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.slow  # about 10 s: one epoch of the flagship on digits
 def test_bnn_recipe_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bench = _bench(monkeypatch)
+    bench = load_bench("bnn_recipe", monkeypatch)
     out = tmp_path / "recipe.csv"
-    monkeypatch.setattr(sys, "argv", ["bnn_recipe.py", "--variants", "epochs_1", "--seeds", "0", "--out", str(out)])
-    threads = torch.get_num_threads()
-    try:
-        bench.main()
-    finally:
-        torch.set_num_threads(threads)
+    run_main(bench, ["bnn_recipe.py", "--variants", "epochs_1", "--seeds", "0", "--out", str(out)], monkeypatch)
     with open(out, newline="") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == bench.COLUMNS
