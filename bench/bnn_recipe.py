@@ -43,7 +43,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_csv, write_text  # noqa: E402
 
-from codesign.flow.spec import FlowSpec, load_flow  # noqa: E402
+from codesign.flow.spec import load_flow  # noqa: E402
 from codesign.flow.stages.train import train_request  # noqa: E402
 from codesign.train.run import TrainRequest, train_run  # noqa: E402
 

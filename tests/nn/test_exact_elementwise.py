@@ -117,6 +117,31 @@ def test_prelu_matches_reference(seed: int) -> None:
     np.testing.assert_array_equal(node.arrays["p.slope"], s)
 
 
+def test_prelu_training_path_equals_the_eval_form() -> None:
+    """Training runs one fused ``prelu``; its output (on the same grid values, float64 here so
+    the eval form is exact too) and its gradients equal where(x >= 0, x, x * slope) cast, with
+    the gradient at x == 0 taking the slope (the only difference, a subgradient choice)."""
+    rng = np.random.default_rng(7)
+    tin, ts, tout = FixedType(8, 3), FixedType(8, 2), FixedType(10, 4)
+    c = 4
+    act = QPReLU(c, LayerQuant(output=spec(tout)), slope=spec(ts))
+    with torch.no_grad():
+        act.slope.copy_(values(random_constant(rng, ts, (c,)), ts))
+    raw = random_raw(rng, tin, (6, c, 5))
+    raw[0, :, 0] = 0  # exact zeros in every channel
+    x_train = values(raw, tin).clone().requires_grad_(True)
+    y_train = act.train()(x_train)
+    y_train.backward(torch.arange(y_train.numel(), dtype=y_train.dtype).reshape(y_train.shape) % 7 - 3)
+    with torch.no_grad():
+        y_eval = act.eval()(values(raw, tin))
+    assert torch.equal(y_train.detach().to(torch.float64), y_eval)
+    slope = act.quantized_slope(torch.float64).view(1, c, 1)
+    upstream = (torch.arange(y_train.numel(), dtype=torch.float64).reshape(y_train.shape) % 7 - 3)
+    inside = (y_train.detach() > -2.0**tout.int_bits) & (y_train.detach() < 2.0**tout.int_bits)
+    expected = torch.where(torch.as_tensor(raw) > 0, upstream, upstream * slope) * inside
+    assert torch.allclose(x_train.grad.to(torch.float64), expected)
+
+
 def test_flatten_keeps_values_and_type() -> None:
     x = torch.randn(2, 3, 4, 5)
     assert torch.equal(QFlatten().eval()(x), x.double().reshape(2, 60))

@@ -14,8 +14,8 @@
 //
 // Both run on the calling thread. Spawning threads per call made training slower with two torch
 // threads: torch's OpenMP workers keep spinning on the other cores for a while after each op, and
-// the spawned threads contended with them (ResNet-20 QFX step, batch 128, 2 threads: 2.29 s with
-// per-call threads, 1.83 s without).
+// the spawned threads contended with them (ResNet-20 QFX step, batch 128, 2 threads: 2.05x the float
+// step with per-call threads, 1.68x without; results/bench_qat_overhead_2threads.csv and its README).
 //
 // Built with g++ -O3 -ffp-contract=off -fno-trapping-math: no fast-math (the rounding decision needs
 // IEEE floats and no contraction); not trapping lets the compiler turn the selects into vector
