@@ -56,6 +56,14 @@ def enabled() -> bool:
     return os.environ.get("CODESIGN_FUSED", "1") != "0"
 
 
+def _isa_flags() -> tuple[str, ...]:
+    """``-mavx2`` where torch found AVX2 on this CPU (AVX-512 implies it), else nothing (the
+    kernels then use SSE2, or plain code off x86). The flag enters the build's cache key, so a
+    cache shared with a machine without AVX2 never hands it this build."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    return ("-mavx2",) if capability.startswith(("AVX2", "AVX512")) else ()
+
+
 @functools.lru_cache(maxsize=None)
 def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
     """Build (once per content hash) and load the kernel library; None without a compiler.
@@ -66,7 +74,7 @@ def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
     output = cache_dir() / "fused_cast" / "libcodesign_fused_cast.so"
     spec = BuildSpec(
         sources=_SOURCES, output=output, shared=True,
-        cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math"),
+        cxxflags=("-std=c++14", "-O3", "-ffp-contract=off", "-fno-trapping-math", "-Wno-psabi", *_isa_flags()),
     )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

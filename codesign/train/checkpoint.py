@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,14 @@ def save_checkpoint(path: Path, model: nn.Module, model_spec: dict[str, Any],
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def copy_checkpoint(source: Path, path: Path) -> None:
+    """Copy the checkpoint file ``source`` to ``path`` atomically (a temp file, then a rename):
+    cheaper than serialising the same model twice."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    shutil.copyfile(source, tmp)
     os.replace(tmp, path)
 
 

@@ -33,12 +33,23 @@ def _adversarial(t: FixedType, n: int, generator: torch.Generator) -> torch.Tens
     return torch.cat([random, ties, raw * lsb, edges]).to(torch.float32)
 
 
+@pytest.fixture(params=["host", "baseline"])
+def isa(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> str:
+    """The kernels as built for this CPU (``-mavx2`` where it has AVX2), or the baseline build
+    without ISA flags (SSE2 on x86-64) in a cache of its own."""
+    if request.param == "baseline":
+        monkeypatch.setattr(fused, "_isa_flags", lambda: ())
+        monkeypatch.setenv("CODESIGN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "baseline_isa_cache"))
+    return str(request.param)
+
+
 @pytest.mark.parametrize("rounding", list(Rounding))
 @pytest.mark.parametrize("overflow", SATURATING)
 @pytest.mark.parametrize("width,int_bits,signed", [(8, 3, True), (6, -2, True), (5, 7, False), (1, 0, True),
                                                    (20, 4, True), (3, 3, False)])
 def test_per_tensor_cast_equals_exact_cast(rounding: Rounding, overflow: Overflow, width: int, int_bits: int,
-                                           signed: bool) -> None:
+                                           signed: bool, isa: str) -> None:
     t = FixedType(width, int_bits, signed, rounding, overflow)
     x = _adversarial(t, 3000, torch.Generator().manual_seed(width * 31 + int_bits))
     lo, hi = _raw_bounds(t)
@@ -51,7 +62,7 @@ def test_per_tensor_cast_equals_exact_cast(rounding: Rounding, overflow: Overflo
 
 
 @pytest.mark.parametrize("rounding", [Rounding.RND, Rounding.RND_CONV, Rounding.TRN_ZERO])
-def test_per_channel_and_per_element_casts_equal_exact_cast(rounding: Rounding) -> None:
+def test_per_channel_and_per_element_casts_equal_exact_cast(rounding: Rounding, isa: str) -> None:
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(5, 4, 3, 7, generator=generator) * 4
     x[0, :, 0, 0] = torch.tensor([0.125, -0.375, 1.5, -2.5])  # ties for some F
@@ -103,7 +114,7 @@ def test_missing_compiler_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch, 
 
 
 @pytest.mark.parametrize("view_shape", [(), (1, 6, 1, 1), (1, 6, 5, 5)])
-def test_gradient_kernel_matches_torch(view_shape: tuple[int, ...]) -> None:
+def test_gradient_kernel_matches_torch(view_shape: tuple[int, ...], isa: str) -> None:
     generator = torch.Generator().manual_seed(11)
     x = torch.randn(9, 6, 5, 5, generator=generator) * 3
     grad = torch.randn(x.shape, generator=generator)
@@ -162,8 +173,40 @@ def test_quantizer_gradients_equal_the_torch_path(make, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("bounds", [(-128.0, 127.0), (-math.inf, math.inf)])
-def test_nan_stays_nan(bounds: tuple[float, float]) -> None:
-    """A diverged training step must not be hidden by the cast."""
-    x = torch.tensor([math.nan, 1.0, -math.nan])
-    out = fused.sat_cast(x, 16.0, *bounds, Rounding.RND)
-    assert torch.isnan(out[0]) and torch.isnan(out[2]) and out[1] == 1.0
+@pytest.mark.parametrize("rounding", list(Rounding))
+def test_nan_stays_nan(bounds: tuple[float, float], rounding: Rounding, isa: str) -> None:
+    """A diverged training step must not be hidden by the cast, in the vector loop (the first
+    32 elements) and in the scalar tail (the last 3)."""
+    x = torch.linspace(-9.0, 9.0, 35)
+    nan_at = [0, 5, 17, 31, 32, 34]
+    x[nan_at] = math.nan
+    out = fused.sat_cast(x, 16.0, *bounds, rounding)
+    width = 8 if math.isfinite(bounds[1]) else 20  # raw -128..127, or wide enough not to saturate
+    want = quantize(x.double(), FixedType(width, width - 4, True, rounding, Overflow.SAT), check_finite=False).float()
+    assert torch.isnan(out[nan_at]).all()
+    kept = torch.ones(35, dtype=torch.bool)
+    kept[nan_at] = False
+    assert torch.equal(out[kept], want[kept])
+
+
+def _lane_sums(values: list[float]) -> float:
+    """The kernel's documented order for one row: element j into float32 lane j % 8 (the tail
+    after the last full block of 8 from lane 0 again), then the lanes added in double, in order."""
+    lanes = [torch.zeros((), dtype=torch.float32) for _ in range(8)]
+    full = len(values) - len(values) % 8
+    for j, v in enumerate(values):
+        lane = j % 8 if j < full else j - full
+        lanes[lane] = lanes[lane] + torch.tensor(v, dtype=torch.float32)
+    return sum(float(lane) for lane in lanes)
+
+
+def test_gradient_sums_follow_the_documented_lane_order(isa: str) -> None:
+    """The sums do not depend on the vector width the kernels were built with."""
+    generator = torch.Generator().manual_seed(2)
+    x = torch.randn(45, generator=generator) * 3
+    grad = torch.randn(45, generator=generator) * 1e3
+    xq = torch.round(x * 8) / 8
+    grad_x, sums = fused.sat_cast_grad(grad, x, xq, -2.0, 2.5)
+    assert torch.equal(grad_x, grad * ((x >= -2.0) & (x <= 2.5)))
+    products = [grad * xq, grad_x * x, grad_x * xq]  # exact float32 products, as in the kernel
+    assert sums[0].tolist() == [_lane_sums(p.tolist()) for p in products]

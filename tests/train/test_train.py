@@ -74,6 +74,20 @@ def test_checkpoint_rebuilds_the_model_bit_exactly(digits_small, tmp_path: Path)
     assert read_checkpoint(result.last_checkpoint)["model_spec"]["name"] == "digits_cnn"
 
 
+def test_best_checkpoint_is_the_last_without_validation_and_the_best_with(digits_small, tmp_path: Path) -> None:
+    _, result = _fit(digits_small, tmp_path / "plain", epochs=3)
+    assert result.best_checkpoint.read_bytes() == result.last_checkpoint.read_bytes()
+    assert not list((tmp_path / "plain").glob(".*tmp*"))  # no temp file left behind
+    torch.manual_seed(0)
+    model = build_model("digits_cnn", width=6, channels=8)
+    validated = fit(model, digits_small.train, digits_small.test, TrainConfig(epochs=3, batch_size=32),
+                    tmp_path / "val", model.model_spec, val=digits_small.test, progress=False)
+    scores = [row["val_accuracy"] for row in validated.history]
+    best_epoch = scores.index(max(scores)) + 1  # the first epoch with the highest score
+    assert read_checkpoint(validated.best_checkpoint)["metrics"]["epoch"] == best_epoch
+    assert read_checkpoint(validated.last_checkpoint)["metrics"]["epoch"] == 3
+
+
 def test_checkpoint_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="not found"):
         read_checkpoint(tmp_path / "missing.pt")

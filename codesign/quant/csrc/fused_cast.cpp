@@ -17,12 +17,17 @@
 // the spawned threads contended with them (ResNet-20 QFX step, batch 128, 2 threads: 2.05x the float
 // step with per-call threads, 1.68x without; results/bench_qat_overhead_2threads.csv and its README).
 //
-// Built with g++ -O3 -ffp-contract=off -fno-trapping-math: no fast-math (the rounding decision needs
-// IEEE floats and no contraction); not trapping lets the compiler turn the selects into vector
-// blends, which changes no result (nothing reads the floating-point exception flags).
+// Built with g++ -O3 -ffp-contract=off -fno-trapping-math, plus -mavx2 where the host has AVX2
+// (codesign/quant/fused.py): no fast-math (the rounding decision needs IEEE floats and no
+// contraction). The element loops are written on GCC vector types of kWidth floats, which the
+// compiler lowers to two SSE2 registers or one AVX register: its auto-vectorizer turned the scalar
+// form into 4-wide code with three times the instructions (SSE2) or left it scalar (AVX2). The
+// same templates run on single floats for the tails, so both paths compute the same values; the
+// gradient sums keep kWidth lanes in row order, so they do not depend on the target either.
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -31,37 +36,66 @@ enum RoundingCode { TRN = 0, TRN_ZERO = 1, RND = 2, RND_ZERO = 3, RND_MIN_INF = 
 
 constexpr int64_t kMaxRowLength = 8192;
 constexpr int64_t kMinRowLength = 256;
-constexpr int kLanes = 8;
+#ifdef __AVX__
+constexpr int kWidth = 8;  // floats per vector in the casts: one AVX register
+#else
+constexpr int kWidth = 4;  // one SSE2 register (GCC lowers wider generic vectors poorly there)
+#endif
+constexpr int kLanes = 8;  // accumulator lanes of the gradient sums, on every target
 constexpr float kExact = 8388608.0f;    // 2**23: every float of at least this magnitude is an integer
 constexpr float kBounded = 4194304.0f;  // 2**22
+
+typedef float FloatVec __attribute__((vector_size(4 * kWidth)));
+typedef int32_t IntVec __attribute__((vector_size(4 * kWidth)));
+typedef float Float4 __attribute__((vector_size(16)));
+
+template <class V>
+inline V load(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V>
+inline void store(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// V(c): the constant c as a float or a vector of floats.
+template <class V>
+inline V splat(float c) {
+  return V{} + c;
+}
 
 // floor and trunc for |v| <= 2**23 through an int32 conversion, which vectorizes on every
 // target (SSE2 has no vector floor).
 inline float trunc_small(float v) { return static_cast<float>(static_cast<int32_t>(v)); }
-inline float floor_small(float v) {
-  const float t = trunc_small(v);
+inline FloatVec trunc_small(FloatVec v) { return __builtin_convertvector(__builtin_convertvector(v, IntVec), FloatVec); }
+template <class V>
+inline V floor_small(V v) {
+  const V t = trunc_small(v);
   return t > v ? t - 1.0f : t;
 }
 
 // Rounds s (|s| <= 2**23) to an integer-valued float in rounding mode R.
-template <int R>
-inline float round_scaled(float s) {
+template <int R, class V>
+inline V round_scaled(V s) {
   if (R == TRN) return floor_small(s);
   if (R == TRN_ZERO) return trunc_small(s);
-  const float q = floor_small(s);
-  const float d = s - q;  // exact: s and floor(s) share their exponent range
-  // branch-free: (d > h) and (d == h) as 0/1 floats, so the loops vectorize
-  const float above = d > 0.5f ? 1.0f : 0.0f;
-  const float tie = d == 0.5f ? 1.0f : 0.0f;
-  float up;
+  const V one = splat<V>(1.0f), zero = splat<V>(0.0f);
+  const V q = floor_small(s);
+  const V d = s - q;  // exact: s and floor(s) share their exponent range
+  // branch-free: (d > h) and (d == h) as 0/1 values
+  const V above = d > 0.5f ? one : zero;
+  const V tie = d == 0.5f ? one : zero;
+  V up;
   if (R == RND) {
     up = above + tie;
   } else if (R == RND_ZERO) {
-    up = above + tie * (q < 0.0f ? 1.0f : 0.0f);
+    up = above + tie * (q < 0.0f ? one : zero);
   } else if (R == RND_MIN_INF) {
     up = above;
   } else if (R == RND_INF) {
-    up = above + tie * (q >= 0.0f ? 1.0f : 0.0f);
+    up = above + tie * (q >= 0.0f ? one : zero);
   } else {
     up = above + tie * (q - 2.0f * floor_small(0.5f * q));  // q odd: 1
   }
@@ -91,32 +125,49 @@ Layout make_layout(int64_t outer, int64_t groups, int64_t inner) {
   return Layout{outer * groups * (inner / len), len, groups, inner / len};
 }
 
-// Rounds and saturates s (x * scale, exact) to a raw integer value. BOUNDED: |lo|, |hi| <=
-// 2**22, so s is first clamped to +-2**22, where s + 0.5 is exact and AP_RND is one floor.
-// Otherwise (infinite bounds) s is clamped to +-2**23 for the rounding arithmetic and
-// selected back unchanged beyond, where every float is an integer already. NaN stays NaN.
-template <int R, bool BOUNDED>
-inline float raw_cast(float s, float lo, float hi) {
-  const float limit = BOUNDED ? kBounded : kExact;
-  const float small = s < -limit ? -limit : (s > limit ? limit : s);
-  float q = (R == RND && BOUNDED) ? floor_small(small + 0.5f) : round_scaled<R>(small);
-  if (!BOUNDED) q = (s < -kExact || s > kExact) ? s : q;
+// Rounds and saturates s (x * scale, exact) to a raw integer value; NaN stays NaN. B is float
+// or V (one bound per element).
+// BOUNDED: |lo|, |hi| <= 2**22 are integers, so clamping s to [lo, hi] first gives the same
+// result (rounding is monotone and keeps integers), and then s + 0.5 is exact and AP_RND is one
+// floor; NaN is clamped to lo for the arithmetic and selected back at the end.
+// Otherwise (infinite bounds) s is clamped to +-2**23 for the rounding arithmetic and selected
+// back unchanged beyond, where every float is an integer already.
+template <int R, bool BOUNDED, class V, class B>
+inline V raw_cast(V s, B lo, B hi) {
+  const V low = splat<V>(0.0f) + lo, high = splat<V>(0.0f) + hi;
+  if (BOUNDED) {
+    V c = s >= lo ? s : low;
+    c = c <= hi ? c : high;
+    const V q = R == RND ? floor_small(c + 0.5f) : round_scaled<R>(c);
+    return s == s ? q : s;
+  }
+  const V small = s >= -kExact ? (s <= kExact ? s : splat<V>(kExact)) : splat<V>(-kExact);
+  V q = (s < -kExact || s > kExact) ? s : round_scaled<R>(small);
   q = s == s ? q : s;
-  q = q < lo ? lo : q;
-  return q > hi ? hi : q;
+  q = q < lo ? low : q;
+  return q > hi ? high : q;
 }
 
 template <int R, bool BOUNDED>
 void cast_row(const float* __restrict x, float* __restrict out, int64_t len, float scale, float inv_scale,
               float lo, float hi) {
-  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale, lo, hi) * inv_scale;
+  int64_t j = 0;
+  for (; j + kWidth <= len; j += kWidth) {
+    store(out + j, raw_cast<R, BOUNDED>(load<FloatVec>(x + j) * scale, lo, hi) * inv_scale);
+  }
+  for (; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale, lo, hi) * inv_scale;
 }
 
 template <int R, bool BOUNDED>
 void cast_row_elementwise(const float* __restrict x, float* __restrict out, int64_t len,
                           const float* __restrict scale, const float* __restrict inv_scale,
                           const float* __restrict lo, const float* __restrict hi) {
-  for (int64_t j = 0; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale[j], lo[j], hi[j]) * inv_scale[j];
+  int64_t j = 0;
+  for (; j + kWidth <= len; j += kWidth) {
+    const FloatVec s = load<FloatVec>(x + j) * load<FloatVec>(scale + j);
+    store(out + j, raw_cast<R, BOUNDED>(s, load<FloatVec>(lo + j), load<FloatVec>(hi + j)) * load<FloatVec>(inv_scale + j));
+  }
+  for (; j < len; ++j) out[j] = raw_cast<R, BOUNDED>(x[j] * scale[j], lo[j], hi[j]) * inv_scale[j];
 }
 
 template <int R, bool BOUNDED>
@@ -136,33 +187,39 @@ void sat_cast(const float* x, float* out, const Layout& layout, const float* sca
   }
 }
 
-// One row of one group: masked gradient out, the three sums added to acc[0..2].
+// The masked gradient of 4 elements out; their three products added to the accumulators.
+inline void grad_block(const float* grad, const float* x, const float* xq, float l, float h, float* grad_x,
+                       Float4& gq, Float4& mx, Float4& mq) {
+  const Float4 xv = load<Float4>(x), g = load<Float4>(grad), qv = load<Float4>(xq);
+  const Float4 gm = (xv >= l) & (xv <= h) ? g : Float4{};
+  store(grad_x, gm);
+  gq += g * qv;
+  mx += gm * xv;
+  mq += gm * qv;
+}
+
+// One row of one group: masked gradient out, the three sums added to acc[0..2]. Element j
+// goes to accumulator lane j % kLanes (two 4-float vectors); the tail continues from lane 0.
 void grad_row(const float* grad, const float* x, const float* xq, float l, float h, float* grad_x, int64_t len,
               double* acc) {
-  float gq[kLanes] = {}, mx[kLanes] = {}, mq[kLanes] = {};
+  Float4 gq[2] = {}, mx[2] = {}, mq[2] = {};
   int64_t j = 0;
   for (; j + kLanes <= len; j += kLanes) {
-    for (int lane = 0; lane < kLanes; ++lane) {
-      const float xv = x[j + lane], g = grad[j + lane], qv = xq[j + lane];
-      const float gm = (xv >= l && xv <= h) ? g : 0.0f;
-      grad_x[j + lane] = gm;
-      gq[lane] += g * qv;
-      mx[lane] += gm * xv;
-      mq[lane] += gm * qv;
-    }
+    grad_block(grad + j, x + j, xq + j, l, h, grad_x + j, gq[0], mx[0], mq[0]);
+    grad_block(grad + j + 4, x + j + 4, xq + j + 4, l, h, grad_x + j + 4, gq[1], mx[1], mq[1]);
   }
   for (int lane = 0; j < len; ++j, ++lane) {
     const float xv = x[j], g = grad[j], qv = xq[j];
     const float gm = (xv >= l && xv <= h) ? g : 0.0f;
     grad_x[j] = gm;
-    gq[lane] += g * qv;
-    mx[lane] += gm * xv;
-    mq[lane] += gm * qv;
+    gq[lane / 4][lane % 4] += g * qv;
+    mx[lane / 4][lane % 4] += gm * xv;
+    mq[lane / 4][lane % 4] += gm * qv;
   }
   for (int lane = 0; lane < kLanes; ++lane) {
-    acc[0] += gq[lane];
-    acc[1] += mx[lane];
-    acc[2] += mq[lane];
+    acc[0] += gq[lane / 4][lane % 4];
+    acc[1] += mx[lane / 4][lane % 4];
+    acc[2] += mq[lane / 4][lane % 4];
   }
 }
 
