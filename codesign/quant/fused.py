@@ -116,12 +116,18 @@ def group_layout(shape: tuple[int, ...], param_shape: tuple[int, ...]) -> tuple[
     return math.prod(shape[:first]), math.prod(shape[first:last + 1]), math.prod(shape[last + 1:])
 
 
-def _per_group(value: torch.Tensor | float, groups: int) -> torch.Tensor:
-    """A contiguous float32 vector of ``groups`` values from a scalar or a parameter view."""
+def _per_group(value: torch.Tensor | float, groups: int) -> torch.Tensor | ctypes.Array:
+    """``groups`` float32 values from a scalar or a parameter view, as a contiguous tensor or,
+    for a plain float, a ctypes array (no torch op: these calls are per quantizer and step)."""
     if isinstance(value, torch.Tensor):
         flat = value.detach().to(torch.float32).reshape(-1)
         return flat.expand(groups).contiguous() if flat.numel() == 1 else flat.contiguous()
-    return torch.full((groups,), float(value), dtype=torch.float32)
+    return (ctypes.c_float * groups)(*([float(value)] * groups))
+
+
+def _address(values: torch.Tensor | ctypes.Array) -> int | ctypes.Array:
+    """What a pointer argument of the kernels takes: a tensor's data address or the array."""
+    return values.data_ptr() if isinstance(values, torch.Tensor) else values
 
 
 def _param_shape(*values: torch.Tensor | float) -> tuple[int, ...] | None:
@@ -161,8 +167,8 @@ def sat_cast(x: torch.Tensor, scale: torch.Tensor | float, raw_lo: torch.Tensor 
     xc = x.detach().contiguous()
     out = torch.empty_like(xc)
     scale_v, lo_v, hi_v = (_per_group(v, groups) for v in (scale, raw_lo, raw_hi))
-    status = lib.cs_sat_cast_f32(xc.data_ptr(), out.data_ptr(), outer, groups, inner, scale_v.data_ptr(),
-                                 lo_v.data_ptr(), hi_v.data_ptr(), _ROUNDING_CODES[rounding])
+    status = lib.cs_sat_cast_f32(xc.data_ptr(), out.data_ptr(), outer, groups, inner, _address(scale_v),
+                                 _address(lo_v), _address(hi_v), _ROUNDING_CODES[rounding])
     if status != 0:
         raise RuntimeError(f"fused cast rejected rounding {rounding}")
     return out
@@ -200,7 +206,7 @@ def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: tor
     sums = torch.empty((groups, 3), dtype=torch.float64)
     lo_v, hi_v = _per_group(lo, groups), _per_group(hi, groups)
     lib.cs_sat_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), xq_c.data_ptr(), outer, groups, inner,
-                             lo_v.data_ptr(), hi_v.data_ptr(), grad_x.data_ptr(), sums.data_ptr())
+                             _address(lo_v), _address(hi_v), grad_x.data_ptr(), sums.data_ptr())
     return grad_x, sums
 
 

@@ -24,8 +24,13 @@ import numpy as np
 import torch
 
 from codesign.fixed import Overflow, Rounding
-from codesign.quant.khot_codebook import codebook_raw, decompose_raw
+from codesign.quant.khot_codebook import codebook_raw, decompose_raw, nearest_raw
 from codesign.quant.qfx import QFXQuantizer
+
+
+_TABLE_MAX_WIDTH = 12
+"""Base widths up to this snap through a lookup table of 2**width entries; wider ones search
+the codebook."""
 
 
 class KHotQuantizer(QFXQuantizer):
@@ -72,6 +77,13 @@ class KHotQuantizer(QFXQuantizer):
         self.unsigned_digits = bool(unsigned_digits)
         book = codebook_raw(width, k, signed=self.signed, unsigned_digits=self.unsigned_digits)
         self.register_buffer("codebook_raw", torch.from_numpy(book.astype(np.float64)), persistent=False)
+        # base-grid raw r -> its nearest member, at index r - raw_min (small widths only)
+        self._raw_min = -(1 << (width - 1)) if self.signed else 0
+        table = None
+        if width <= _TABLE_MAX_WIDTH:
+            grid = np.arange(self._raw_min, self._raw_min + (1 << width), dtype=np.int64)
+            table = torch.from_numpy(nearest_raw(grid, book).astype(np.float64))
+        self.register_buffer("snap_table", table, persistent=False)
 
     def _snap(self, xq: torch.Tensor, frac_bits: torch.Tensor | int) -> torch.Tensor:
         """Nearest codebook member of each base-grid value (ties to the larger member).
@@ -79,6 +91,9 @@ class KHotQuantizer(QFXQuantizer):
         Works on raw integers ``xq * 2**F`` (exact: a power-of-two scaling of a
         base-grid value)."""
         scale = torch.exp2(frac_bits) if isinstance(frac_bits, torch.Tensor) else 2.0**frac_bits
+        if self.snap_table is not None:  # one lookup: raw is an integer of the base range
+            index = (xq * scale).sub_(self._raw_min).long()
+            return self.snap_table.to(xq.dtype)[index] / scale
         raw = (xq * scale).contiguous()
         book = self.codebook_raw.to(raw.dtype)
         idx = torch.searchsorted(book, raw)

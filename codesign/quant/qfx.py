@@ -72,8 +72,8 @@ class _LearnedPointSTE(torch.autograd.Function):
             fused_grads = fused.sat_cast_grad(grad, x, xq, lo, hi)
             if fused_grads is not None:  # x_q - x inside, x_q outside: sum(g*x_q) - sum(g*inside*x)
                 masked, sums = fused_grads
-                grad_i = ((sums[:, 0] - sums[:, 1]) * _LN2).to(ctx.param_dtype).reshape(ctx.param_shape)
-                return (masked if need_x else None), (grad_i if need_i else None), None
+                grad_i = _point_gradient(sums, ctx) if need_i else None
+                return (masked if need_x else None), grad_i, None
         if ctx.per_tensor:
             # one fused pass: grad where lo <= x <= hi (hardtanh_backward is strict, so
             # widen the bounds by one ulp of x's dtype)
@@ -93,6 +93,17 @@ class _LearnedPointSTE(torch.autograd.Function):
             else:  # x_q - x inside, x_q outside: sum(g*x_q) - sum(g*inside*x)
                 grad_i = (_reduce_product(grad, xq, ctx) - _reduce_product(masked, x, ctx)) * _LN2
         return (masked if need_x else None), grad_i, None
+
+
+def _point_gradient(sums: torch.Tensor, ctx) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    """``(sum(g*x_q) - sum(g*inside*x)) * ln 2`` per group from the fused kernel's ``sums``
+    (``[groups, 3]`` float64), in the parameter's dtype and shape. One group (a per-tensor
+    binary point) takes the arithmetic in Python floats, the same double operations without
+    six small torch ops."""
+    if ctx.per_tensor:
+        total_q, masked_x, _ = sums.reshape(-1).tolist()
+        return torch.tensor((total_q - masked_x) * _LN2, dtype=ctx.param_dtype).reshape(ctx.param_shape)
+    return ((sums[:, 0] - sums[:, 1]) * _LN2).to(ctx.param_dtype).reshape(ctx.param_shape)
 
 
 def _reduce_product(a: torch.Tensor, b: torch.Tensor, ctx) -> torch.Tensor:  # type: ignore[no-untyped-def]
@@ -155,6 +166,18 @@ class QFXQuantizer(Calibratable, Quantizer):
             FixedType(self.width, int(i), self.signed, self.rounding, self.overflow)
             for i in self.rounded_int_bits().reshape(-1).tolist()
         ]
+
+    @property
+    def fixed_type(self) -> FixedType:
+        """The single type of a per-tensor quantizer (read every training step: one scalar
+        read, Python's round being torch.round's half-to-even).
+
+        Raises:
+            ValueError: the quantizer has per-channel types.
+        """
+        if self.channels is not None:
+            return super().fixed_type
+        return FixedType(self.width, round(self.int_bits.item()), self.signed, self.rounding, self.overflow)
 
     def _channel_view(self, t: torch.Tensor, ndim: int) -> torch.Tensor:
         """A (channels,) tensor shaped to broadcast along ``channel_axis`` of an ndim tensor."""

@@ -12,21 +12,41 @@ from codesign.quant.khot_codebook import codebook_raw, nearest_raw
 
 @pytest.mark.parametrize("signed,unsigned_digits", [(True, False), (True, True), (False, False), (False, True)])
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_eval_is_nearest_member_of_base_cast(signed: bool, unsigned_digits: bool, k: int) -> None:
+@pytest.mark.parametrize("width", [7, 14])  # snap by lookup table, by codebook search
+def test_eval_is_nearest_member_of_base_cast(signed: bool, unsigned_digits: bool, k: int, width: int) -> None:
     gen = torch.Generator().manual_seed(k)
-    q = KHotQuantizer(k, 7, signed=signed, int_bits=2, unsigned_digits=unsigned_digits,
+    q = KHotQuantizer(k, width, signed=signed, int_bits=2, unsigned_digits=unsigned_digits,
                       rounding=Rounding.RND_CONV, overflow=Overflow.SAT).eval()
+    assert (q.snap_table is None) == (width > 12)
     x = torch.randn(500, generator=gen, dtype=torch.float64) * 3
     y = q(x)
-    t = FixedType(7, 2, signed, Rounding.RND_CONV, Overflow.SAT)
-    base_raw = (quantize(x, t) * 2**5).to(torch.int64).numpy()
-    book = codebook_raw(7, k, signed=signed, unsigned_digits=unsigned_digits)
-    want = torch.from_numpy(nearest_raw(base_raw, book)).to(torch.float64) * 2.0**-5
+    t = FixedType(width, 2, signed, Rounding.RND_CONV, Overflow.SAT)
+    base_raw = (quantize(x, t) * 2**(width - 2)).to(torch.int64).numpy()
+    book = codebook_raw(width, k, signed=signed, unsigned_digits=unsigned_digits)
+    want = torch.from_numpy(nearest_raw(base_raw, book)).to(torch.float64) * 2.0**-(width - 2)
     assert torch.equal(y, want)
     terms = q.decompose(y)
     for value, term in zip(y.tolist(), terms):
         assert len(term) <= k
         assert sum(s * 2.0**e for s, e in term) == value
+
+
+@pytest.mark.parametrize("width", [1, 2, 5, 8, 12])
+@pytest.mark.parametrize("signed,unsigned_digits", [(True, False), (True, True), (False, False)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_snap_table_equals_the_codebook_search(width: int, signed: bool, unsigned_digits: bool,
+                                               dtype: torch.dtype) -> None:
+    """Every raw value of the base range, per tensor and per channel (frac_bits a tensor)."""
+    q = KHotQuantizer(2, width, signed=signed, int_bits=1, unsigned_digits=unsigned_digits)
+    low = -(1 << (width - 1)) if signed else 0
+    raw = torch.arange(low, low + (1 << width), dtype=dtype)
+    per_channel = torch.tensor([[width - 1.0], [width + 3.0]], dtype=dtype)
+    cases = [(raw * 2.0 ** -(width - 1), width - 1), (raw * torch.exp2(-per_channel), per_channel)]
+    by_table = [q._snap(xq, frac) for xq, frac in cases]
+    q.snap_table = None
+    by_search = [q._snap(xq, frac) for xq, frac in cases]
+    for table, search in zip(by_table, by_search):
+        assert table.dtype == dtype and torch.equal(table, search)
 
 
 def test_ties_go_to_the_larger_member() -> None:
