@@ -88,6 +88,12 @@ def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
     library.cs_sat_cast_f32.restype = ctypes.c_int
     library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR]
     library.cs_sat_cast_grad_f32.restype = None
+    _F32 = ctypes.c_float
+    library.cs_affine_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _F32, _F32, _F32, ctypes.c_int]
+    library.cs_affine_cast_f32.restype = ctypes.c_int
+    library.cs_affine_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _F32, _F32, _PTR, _PTR,
+                                                _PTR]
+    library.cs_affine_cast_grad_f32.restype = None
     library.cs_observe_f64.argtypes = [_PTR, _I64, _PTR, _PTR, _PTR]
     library.cs_observe_f64.restype = _I64
     return library
@@ -210,7 +216,73 @@ def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: tor
     return grad_x, sums
 
 
-__all__ = ["cache_dir", "enabled", "group_layout", "library", "sat_cast", "sat_cast_grad"]
+def channel_layout(x: torch.Tensor, *params: torch.Tensor) -> tuple[int, int, int] | None:
+    """``(outer, channels, inner)`` of ``x`` ``[N, C, ...]`` with ``[C]`` parameters, or None."""
+    if x.dim() < 2 or not _usable(x, *params) or any(p.shape != (x.shape[1],) for p in params):
+        return None
+    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
+
+
+def affine_cast(x: torch.Tensor, s: torch.Tensor, b: torch.Tensor, scale: float, raw_lo: float, raw_hi: float,
+                rounding: Rounding) -> torch.Tensor | None:
+    """``cast(x * s[c] + b[c])`` in one pass, without autograd: a BatchNorm's training affine
+    and its per-tensor saturating output cast.
+
+    Args:
+        x: float32 CPU tensor ``[N, C, ...]``.
+        s, b: float32 ``[C]`` per-channel scale and shift.
+        scale: ``2**F`` of the output type; raw_lo, raw_hi: its raw bounds (integers of
+            magnitude at most 2**22).
+        rounding: the output type's rounding mode.
+
+    Returns:
+        A new tensor of x's shape, or None where the kernels do not apply.
+    """
+    lib = library()
+    layout = channel_layout(x, s, b) if lib is not None else None
+    if layout is None or max(abs(raw_lo), abs(raw_hi)) > 2.0**22:
+        return None
+    xc, s_c, b_c = x.detach().contiguous(), s.detach().contiguous(), b.detach().contiguous()
+    out = torch.empty_like(xc)
+    status = lib.cs_affine_cast_f32(xc.data_ptr(), out.data_ptr(), *layout, s_c.data_ptr(), b_c.data_ptr(), scale,
+                                    raw_lo, raw_hi, _ROUNDING_CODES[rounding])
+    if status != 0:
+        raise RuntimeError(f"fused affine cast rejected rounding {rounding}")
+    return out
+
+
+def affine_cast_grad(grad: torch.Tensor, x: torch.Tensor, y: torch.Tensor, s: torch.Tensor, b: torch.Tensor,
+                     lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]] | None:
+    """The backward of :func:`affine_cast` in one pass.
+
+    Args:
+        grad: upstream gradient; x, y: the forward's input and output; s, b: its parameters.
+        lo, hi: the output type's value range (the straight-through mask keeps
+            ``lo <= x * s + b <= hi``).
+
+    Returns:
+        ``(grad_x, channel_sums, (sum_gy, sum_ga))``: ``grad_x = g_a * s`` with ``g_a`` the
+        masked gradient; ``channel_sums`` float64 ``[C, 2]`` holding per channel
+        ``sum(g_a * x)`` and ``sum(g_a)`` (the gradients of s and b); ``sum(grad * y)`` and
+        ``sum(g_a * (x * s + b))`` for the output's binary point. None where the kernels do
+        not apply.
+    """
+    lib = library()
+    layout = channel_layout(x, s, b) if lib is not None else None
+    if layout is None or not _usable(grad, y):
+        return None
+    grad_c, x_c, y_c = grad.contiguous(), x.detach().contiguous(), y.detach().contiguous()
+    s_c, b_c = s.detach().contiguous(), b.detach().contiguous()
+    grad_x = torch.empty_like(grad_c)
+    channel_sums = torch.empty((layout[1], 2), dtype=torch.float64)
+    sums = (ctypes.c_double * 2)()
+    lib.cs_affine_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), y_c.data_ptr(), *layout, s_c.data_ptr(),
+                                b_c.data_ptr(), lo, hi, grad_x.data_ptr(), channel_sums.data_ptr(), sums)
+    return grad_x, channel_sums, (sums[0], sums[1])
+
+
+__all__ = ["affine_cast", "affine_cast_grad", "cache_dir", "channel_layout", "enabled", "group_layout", "library", "sat_cast",
+           "sat_cast_grad"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -95,6 +95,55 @@ class _LearnedPointSTE(torch.autograd.Function):
         return (masked if need_x else None), grad_i, None
 
 
+class _AffineCastSTE(torch.autograd.Function):
+    """y = quantizer(x * scale[c] + shift[c]) for x ``[N, C, ...]`` and a per-tensor saturating
+    QFX quantizer, one fused CPU pass each way, with the gradients of ``torch.addcmul``
+    followed by :class:`_LearnedPointSTE`: with a = x*scale + shift and g_a the gradient where
+    the output type's range holds a, dx = g_a * scale, dscale[c] = sum(g_a * x),
+    dshift[c] = sum(g_a), dI = (sum(g * y) - sum(g_a * a)) * ln 2."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, int_bits: torch.Tensor,  # type: ignore[override]
+                quantizer: QFXQuantizer) -> torch.Tensor:
+        t = quantizer.fixed_type
+        low, top = _raw_limits(quantizer)
+        y = fused.affine_cast(x, scale, shift, 2.0**t.frac_bits, low, top, t.rounding)
+        if y is None:
+            raise RuntimeError("fused affine cast unavailable")  # the caller checked applicability
+        ctx.save_for_backward(x, scale, shift, y)
+        ctx.bounds = (t.min, t.max)
+        ctx.param_shape, ctx.param_dtype = int_bits.shape, int_bits.dtype
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        x, scale, shift, y = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        result = fused.affine_cast_grad(grad, x, y, scale, shift, lo, hi)
+        if result is not None:
+            grad_x, channel_sums, (sum_gy, sum_ga) = result
+            grad_scale, grad_shift = channel_sums[:, 0], channel_sums[:, 1]
+        else:  # the same arithmetic in torch ops
+            view = (1, -1) + (1,) * (x.dim() - 2)
+            a = x * scale.view(view) + shift.view(view)
+            masked = grad * ((a >= lo) & (a <= hi))
+            dims = [0, *range(2, x.dim())]
+            grad_x = masked * scale.view(view)
+            grad_scale, grad_shift = (masked * x).sum(dims, dtype=torch.float64), masked.sum(dims, dtype=torch.float64)
+            sum_gy, sum_ga = float((grad * y).double().sum()), float((masked * a).double().sum())
+        grad_i = torch.tensor((sum_gy - sum_ga) * _LN2, dtype=ctx.param_dtype).reshape(ctx.param_shape)
+        return grad_x, grad_scale.to(scale.dtype), grad_shift.to(shift.dtype), grad_i, None
+
+
+def _raw_limits(quantizer: QFXQuantizer) -> tuple[float, float]:
+    """The saturation bounds (raw units) of a quantizer's current type, SAT or SAT_SYM."""
+    top = (1 << (quantizer.width - 1)) - 1 if quantizer.signed else (1 << quantizer.width) - 1
+    if not quantizer.signed:
+        return 0.0, float(top)
+    symmetric = quantizer.overflow is Overflow.SAT_SYM and quantizer.width > 1
+    return float(-top if symmetric else -top - 1), float(top)
+
+
 def _point_gradient(sums: torch.Tensor, ctx) -> torch.Tensor:  # type: ignore[no-untyped-def]
     """``(sum(g*x_q) - sum(g*inside*x)) * ln 2`` per group from the fused kernel's ``sums``
     (``[groups, 3]`` float64), in the parameter's dtype and shape. One group (a per-tensor
@@ -231,19 +280,18 @@ class QFXQuantizer(Calibratable, Quantizer):
         where it does not apply (the exact cast is used then)."""
         if self.overflow not in (Overflow.SAT, Overflow.SAT_SYM) or self.width > _MANTISSA[x.dtype] - 2:
             return None
-        top = (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
-        low = 0 if not self.signed else (-top if self.overflow is Overflow.SAT_SYM and self.width > 1 else -top - 1)
+        low, top = _raw_limits(self)
         if self.channels is None:
             frac_bits = self.width - self.fixed_type.int_bits
             if x.dtype == torch.float32 and abs(frac_bits) > _FLOAT32_SAFE_EXPONENT:
                 return None
-            xq = train_cast(x, 2.0**frac_bits, float(low), float(top), self.rounding)
+            xq = train_cast(x, 2.0**frac_bits, low, top, self.rounding)
         else:
             f = self._channel_view(self.width - self.rounded_int_bits(), x.ndim)
             if x.dtype == torch.float32 and float(f.abs().max()) > _FLOAT32_SAFE_EXPONENT:
                 return None
             frac_bits = f.to(x.dtype)
-            xq = train_cast(x, torch.exp2(frac_bits), float(low), float(top), self.rounding)
+            xq = train_cast(x, torch.exp2(frac_bits), low, top, self.rounding)
         return None if xq is None else self._snap(xq, frac_bits)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -267,6 +315,24 @@ class QFXQuantizer(Calibratable, Quantizer):
         if torch.is_grad_enabled() and (x.requires_grad or self.int_bits.requires_grad):
             return _LearnedPointSTE.apply(x, self.int_bits, self)
         return self._quantize_detached(x)
+
+    def affine_train(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor | None:
+        """``self(x * scale[c] + shift[c])`` for training in one fused pass each way (a
+        BatchNorm's affine and output cast), or None where the fused kernels do not apply:
+        then the caller computes the affine and calls the quantizer.
+
+        Args:
+            x: ``[N, C, ...]`` float32 CPU tensor; scale, shift: ``[C]``.
+        """
+        applies = (
+            type(self) is QFXQuantizer and self.channels is None and self.training and not self._calibrating
+            and torch.is_grad_enabled() and self.overflow in (Overflow.SAT, Overflow.SAT_SYM)
+            and self.width <= _MANTISSA[torch.float32] - 2 and fused.library() is not None
+            and fused.channel_layout(x, scale, shift) is not None
+        )
+        if not applies or abs(self.width - self.fixed_type.int_bits) > _FLOAT32_SAFE_EXPONENT:
+            return None
+        return _AffineCastSTE.apply(x, scale, shift, self.int_bits, self)
 
     def _axis(self, ndim: int) -> int:
         axis = self.channel_axis if self.channel_axis is not None else 0

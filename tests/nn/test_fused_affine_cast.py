@@ -1,0 +1,113 @@
+"""The training BatchNorm's fused affine and output cast (``QFXQuantizer.affine_train``): the
+same outputs as the affine followed by the quantizer, bit for bit, and the same gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from codesign.fixed import Overflow, Rounding
+from codesign.nn import QBatchNorm2d
+from codesign.quant import KHotQuantizer, QFXQuantizer, QuantSpec, fused
+from codesign.quant.config import LayerQuant
+
+pytestmark = pytest.mark.skipif(fused.library() is None, reason="needs g++ to build the fused kernels")
+
+
+def _inputs(shape: tuple[int, ...], seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=generator) * 3
+    channels = shape[1]
+    scale = torch.randn(channels, generator=generator) * 1.5
+    shift = torch.randn(channels, generator=generator)
+    x.view(-1)[: channels] = 0.0  # a = shift exactly for some elements
+    return x, scale, shift
+
+
+def _unfused(q: QFXQuantizer, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """The reference: the affine as a separate multiply and add (no contraction), then the quantizer."""
+    view = (1, -1) + (1,) * (x.dim() - 2)
+    return q(x * scale.view(view) + shift.view(view))
+
+
+def _grads(run, q: QFXQuantizer, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,  # type: ignore[no-untyped-def]
+           upstream: torch.Tensor) -> list[torch.Tensor]:
+    leaves = [t.clone().requires_grad_(True) for t in (x, scale, shift)]
+    q.zero_grad()
+    out = run(q, *leaves)
+    out.backward(upstream)
+    return [out.detach(), *[t.grad for t in leaves], q.int_bits.grad.clone()]
+
+
+@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (9, 4, 8), (33, 3)])
+@pytest.mark.parametrize("rounding", [Rounding.RND, Rounding.RND_CONV, Rounding.TRN])
+@pytest.mark.parametrize("overflow,signed", [(Overflow.SAT, True), (Overflow.SAT_SYM, True), (Overflow.SAT, False)])
+def test_fused_affine_cast_equals_affine_then_quantizer(shape: tuple[int, ...], rounding: Rounding,
+                                                       overflow: Overflow, signed: bool) -> None:
+    x, scale, shift = _inputs(shape, seed=len(shape))
+    q = QFXQuantizer(6, int_bits=2.0, rounding=rounding, overflow=overflow, signed=signed).train()
+    upstream = torch.randn(shape, generator=torch.Generator().manual_seed(9))
+    got = _grads(lambda quantizer, *t: quantizer.affine_train(*t), q, x, scale, shift, upstream)
+    want = _grads(_unfused, q, x, scale, shift, upstream)
+    assert torch.equal(got[0], want[0]), "outputs differ"
+    assert torch.equal(got[1], want[1]), "input gradients differ"
+    for name, g, w in zip(("scale", "shift", "int_bits"), got[2:], want[2:]):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-4, msg=f"{name} gradient")
+
+
+def test_torch_fallback_in_backward_matches_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, scale, shift = _inputs((8, 5, 4, 4), seed=3)
+    q = QFXQuantizer(8, int_bits=3.0).train()
+    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(4))
+    kernel = _grads(lambda quantizer, *t: quantizer.affine_train(*t), q, x, scale, shift, upstream)
+    monkeypatch.setattr(fused, "affine_cast_grad", lambda *args: None)
+    fallback = _grads(lambda quantizer, *t: quantizer.affine_train(*t), q, x, scale, shift, upstream)
+    assert torch.equal(kernel[1], fallback[1])
+    for g, w in zip(kernel[2:], fallback[2:]):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("make,why", [
+    (lambda: QFXQuantizer(8, int_bits=3.0, channels=5, channel_axis=1), "per-channel type"),
+    (lambda: KHotQuantizer(2, 8, int_bits=3.0), "K-hot snapping"),
+    (lambda: QFXQuantizer(8, int_bits=3.0, overflow=Overflow.WRAP), "wrapping overflow"),
+    (lambda: QFXQuantizer(24, int_bits=3.0), "too wide for float32"),
+    (lambda: QFXQuantizer(8, int_bits=3.0).eval(), "eval mode"),
+])
+def test_where_the_fusion_does_not_apply_the_caller_is_told(make, why: str) -> None:  # type: ignore[no-untyped-def]
+    x, scale, shift = _inputs((4, 5, 3, 3), seed=1)
+    assert make().affine_train(x, scale, shift) is None, why
+
+
+def test_no_fusion_without_grad_or_for_mismatched_shapes() -> None:
+    x, scale, shift = _inputs((4, 5, 3, 3), seed=2)
+    q = QFXQuantizer(8, int_bits=3.0).train()
+    with torch.no_grad():
+        assert q.affine_train(x, scale, shift) is None
+    assert q.affine_train(x, scale[:4], shift[:4]) is None
+    assert q.affine_train(x.double(), scale.double(), shift.double()) is None
+
+
+def test_batchnorm_training_step_is_unchanged_by_the_fusion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole QBatchNorm2d forward and backward in training mode, fused and unfused."""
+    act = QuantSpec(scheme="qfx", width=8, int_bits=3)
+    quant = LayerQuant(output=act, bn_scale=QuantSpec(scheme="khot", width=8, int_bits=2, k=2),
+                       bn_bias=QuantSpec(scheme="qfx", width=12, int_bits=4))
+    x, _, _ = _inputs((32, 6, 4, 4), seed=5)
+    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(6))
+
+    def step() -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        bn = QBatchNorm2d(6, quant=quant).train()
+        with torch.no_grad():
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.5, 0.5)
+        leaf = x.clone().requires_grad_(True)
+        bn(leaf).backward(upstream)
+        return [leaf.grad, bn.weight.grad, bn.bias.grad, *[p.grad for p in bn.quant.parameters()], bn.running_var]
+
+    fused_step = step()
+    monkeypatch.setattr(QFXQuantizer, "affine_train", lambda self, *args: None)
+    plain_step = step()
+    for got, want in zip(fused_step, plain_step):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
