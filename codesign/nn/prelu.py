@@ -64,7 +64,10 @@ class QPReLU(QModule):
         if self._checks_exactness():
             check_exact(prelu_acc_type(observed_type(x), observed_type(slope)), "QPReLU eval")
         if self.training:  # one fused op each way; at x == 0 both forms give 0 (the gradient takes the slope)
-            return self._q("output", F.prelu(x, slope))
+            output = self.quant["output"] if "output" in self.quant else None
+            affine_train = getattr(output, "affine_train", None)
+            fused = None if affine_train is None else affine_train(x, torch.ones_like(slope), torch.zeros_like(slope), slope)
+            return fused if fused is not None else self._q("output", F.prelu(x, slope))
         slope = slope.view((1, -1) + (1,) * (x.dim() - 2))
         return self._q("output", torch.where(x >= 0, x, x * slope))
 

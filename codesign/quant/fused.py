@@ -89,10 +89,11 @@ def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
     library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR]
     library.cs_sat_cast_grad_f32.restype = None
     _F32 = ctypes.c_float
-    library.cs_affine_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _F32, _F32, _F32, ctypes.c_int]
+    library.cs_affine_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _F32, _F32, _F32,
+                                           ctypes.c_int]
     library.cs_affine_cast_f32.restype = ctypes.c_int
-    library.cs_affine_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _F32, _F32, _PTR, _PTR,
-                                                _PTR]
+    library.cs_affine_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _F32, _F32, _PTR,
+                                                _PTR, _PTR]
     library.cs_affine_cast_grad_f32.restype = None
     library.cs_observe_f64.argtypes = [_PTR, _I64, _PTR, _PTR, _PTR]
     library.cs_observe_f64.restype = _I64
@@ -223,14 +224,15 @@ def channel_layout(x: torch.Tensor, *params: torch.Tensor) -> tuple[int, int, in
     return x.shape[0], x.shape[1], math.prod(x.shape[2:])
 
 
-def affine_cast(x: torch.Tensor, s: torch.Tensor, b: torch.Tensor, scale: float, raw_lo: float, raw_hi: float,
-                rounding: Rounding) -> torch.Tensor | None:
-    """``cast(x * s[c] + b[c])`` in one pass, without autograd: a BatchNorm's training affine
-    and its per-tensor saturating output cast.
+def affine_cast(x: torch.Tensor, p: torch.Tensor, n: torch.Tensor, b: torch.Tensor, scale: float, raw_lo: float,
+                raw_hi: float, rounding: Rounding) -> torch.Tensor | None:
+    """``cast(a)``, ``a = x * p[c] + b[c]`` where ``x > 0``, else ``x * n[c] + b[c]``, in one
+    pass without autograd: a training BatchNorm (``p = n`` its scale, ``b`` its shift) or PReLU
+    (``p = 1``, ``n`` its slope, ``b = 0``) with its per-tensor saturating output cast.
 
     Args:
         x: float32 CPU tensor ``[N, C, ...]``.
-        s, b: float32 ``[C]`` per-channel scale and shift.
+        p, n, b: float32 ``[C]`` per-channel slopes and shift.
         scale: ``2**F`` of the output type; raw_lo, raw_hi: its raw bounds (integers of
             magnitude at most 2**22).
         rounding: the output type's rounding mode.
@@ -239,45 +241,48 @@ def affine_cast(x: torch.Tensor, s: torch.Tensor, b: torch.Tensor, scale: float,
         A new tensor of x's shape, or None where the kernels do not apply.
     """
     lib = library()
-    layout = channel_layout(x, s, b) if lib is not None else None
+    layout = channel_layout(x, p, n, b) if lib is not None else None
     if layout is None or max(abs(raw_lo), abs(raw_hi)) > 2.0**22:
         return None
-    xc, s_c, b_c = x.detach().contiguous(), s.detach().contiguous(), b.detach().contiguous()
+    xc = x.detach().contiguous()
+    p_c, n_c, b_c = (t.detach().contiguous() for t in (p, n, b))
     out = torch.empty_like(xc)
-    status = lib.cs_affine_cast_f32(xc.data_ptr(), out.data_ptr(), *layout, s_c.data_ptr(), b_c.data_ptr(), scale,
-                                    raw_lo, raw_hi, _ROUNDING_CODES[rounding])
+    status = lib.cs_affine_cast_f32(xc.data_ptr(), out.data_ptr(), *layout, p_c.data_ptr(), n_c.data_ptr(),
+                                    b_c.data_ptr(), scale, raw_lo, raw_hi, _ROUNDING_CODES[rounding])
     if status != 0:
         raise RuntimeError(f"fused affine cast rejected rounding {rounding}")
     return out
 
 
-def affine_cast_grad(grad: torch.Tensor, x: torch.Tensor, y: torch.Tensor, s: torch.Tensor, b: torch.Tensor,
-                     lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]] | None:
+def affine_cast_grad(grad: torch.Tensor, x: torch.Tensor, y: torch.Tensor, p: torch.Tensor, n: torch.Tensor,
+                     b: torch.Tensor, lo: float, hi: float,
+                     ) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]] | None:
     """The backward of :func:`affine_cast` in one pass.
 
     Args:
-        grad: upstream gradient; x, y: the forward's input and output; s, b: its parameters.
+        grad: upstream gradient; x, y: the forward's input and output; p, n, b: its parameters.
         lo, hi: the output type's value range (the straight-through mask keeps
-            ``lo <= x * s + b <= hi``).
+            ``lo <= a <= hi``).
 
     Returns:
-        ``(grad_x, channel_sums, (sum_gy, sum_ga))``: ``grad_x = g_a * s`` with ``g_a`` the
-        masked gradient; ``channel_sums`` float64 ``[C, 2]`` holding per channel
-        ``sum(g_a * x)`` and ``sum(g_a)`` (the gradients of s and b); ``sum(grad * y)`` and
-        ``sum(g_a * (x * s + b))`` for the output's binary point. None where the kernels do
-        not apply.
+        ``(grad_x, channel_sums, (sum_gy, sum_ga))``: ``grad_x = g_a * (p or n)`` with ``g_a``
+        the masked gradient; ``channel_sums`` float64 ``[C, 3]`` holding per channel
+        ``sum(g_a * x)`` over ``x > 0`` and over ``x <= 0`` (the gradients of p and n) and
+        ``sum(g_a)`` (of b); ``sum(grad * y)`` and ``sum(g_a * a)`` for the output's binary
+        point. None where the kernels do not apply.
     """
     lib = library()
-    layout = channel_layout(x, s, b) if lib is not None else None
+    layout = channel_layout(x, p, n, b) if lib is not None else None
     if layout is None or not _usable(grad, y):
         return None
     grad_c, x_c, y_c = grad.contiguous(), x.detach().contiguous(), y.detach().contiguous()
-    s_c, b_c = s.detach().contiguous(), b.detach().contiguous()
+    p_c, n_c, b_c = (t.detach().contiguous() for t in (p, n, b))
     grad_x = torch.empty_like(grad_c)
-    channel_sums = torch.empty((layout[1], 2), dtype=torch.float64)
+    channel_sums = torch.empty((layout[1], 3), dtype=torch.float64)
     sums = (ctypes.c_double * 2)()
-    lib.cs_affine_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), y_c.data_ptr(), *layout, s_c.data_ptr(),
-                                b_c.data_ptr(), lo, hi, grad_x.data_ptr(), channel_sums.data_ptr(), sums)
+    lib.cs_affine_cast_grad_f32(grad_c.data_ptr(), x_c.data_ptr(), y_c.data_ptr(), *layout, p_c.data_ptr(),
+                                n_c.data_ptr(), b_c.data_ptr(), lo, hi, grad_x.data_ptr(), channel_sums.data_ptr(),
+                                sums)
     return grad_x, channel_sums, (sums[0], sums[1])
 
 

@@ -96,43 +96,50 @@ class _LearnedPointSTE(torch.autograd.Function):
 
 
 class _AffineCastSTE(torch.autograd.Function):
-    """y = quantizer(x * scale[c] + shift[c]) for x ``[N, C, ...]`` and a per-tensor saturating
-    QFX quantizer, one fused CPU pass each way, with the gradients of ``torch.addcmul``
-    followed by :class:`_LearnedPointSTE`: with a = x*scale + shift and g_a the gradient where
-    the output type's range holds a, dx = g_a * scale, dscale[c] = sum(g_a * x),
-    dshift[c] = sum(g_a), dI = (sum(g * y) - sum(g_a * a)) * ln 2."""
+    """y = quantizer(a), a = x * p[c] + b[c] where x > 0, else x * n[c] + b[c], for x
+    ``[N, C, ...]`` and a per-tensor saturating QFX quantizer, in one fused CPU pass each way.
+    The gradients are those of the affine (or ``F.prelu``) followed by
+    :class:`_LearnedPointSTE`: with g_a the gradient where the output type's range holds a,
+    dx = g_a * (p or n), dp[c] = sum over x > 0 of g_a * x, dn[c] the same over x <= 0,
+    db[c] = sum(g_a), dI = (sum(g * y) - sum(g_a * a)) * ln 2. Passing one tensor as p and
+    n (a BatchNorm's scale) sums its two gradients."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, int_bits: torch.Tensor,  # type: ignore[override]
-                quantizer: QFXQuantizer) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, p: torch.Tensor, n: torch.Tensor, b: torch.Tensor,  # type: ignore[override]
+                int_bits: torch.Tensor, quantizer: QFXQuantizer) -> torch.Tensor:
         t = quantizer.fixed_type
         low, top = _raw_limits(quantizer)
-        y = fused.affine_cast(x, scale, shift, 2.0**t.frac_bits, low, top, t.rounding)
+        y = fused.affine_cast(x, p, n, b, 2.0**t.frac_bits, low, top, t.rounding)
         if y is None:
             raise RuntimeError("fused affine cast unavailable")  # the caller checked applicability
-        ctx.save_for_backward(x, scale, shift, y)
+        ctx.save_for_backward(x, p, n, b, y)
         ctx.bounds = (t.min, t.max)
         ctx.param_shape, ctx.param_dtype = int_bits.shape, int_bits.dtype
         return y
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        x, scale, shift, y = ctx.saved_tensors
+        x, p, n, b, y = ctx.saved_tensors
         lo, hi = ctx.bounds
-        result = fused.affine_cast_grad(grad, x, y, scale, shift, lo, hi)
+        result = fused.affine_cast_grad(grad, x, y, p, n, b, lo, hi)
         if result is not None:
             grad_x, channel_sums, (sum_gy, sum_ga) = result
-            grad_scale, grad_shift = channel_sums[:, 0], channel_sums[:, 1]
+            grad_p, grad_n, grad_b = channel_sums.unbind(1)
         else:  # the same arithmetic in torch ops
             view = (1, -1) + (1,) * (x.dim() - 2)
-            a = x * scale.view(view) + shift.view(view)
+            positive = x > 0
+            slope = torch.where(positive, p.view(view), n.view(view))
+            a = x * slope + b.view(view)
             masked = grad * ((a >= lo) & (a <= hi))
             dims = [0, *range(2, x.dim())]
-            grad_x = masked * scale.view(view)
-            grad_scale, grad_shift = (masked * x).sum(dims, dtype=torch.float64), masked.sum(dims, dtype=torch.float64)
+            grad_x = masked * slope
+            masked_x = (masked * x).double()
+            grad_p = (masked_x * positive).sum(dims)
+            grad_n = (masked_x * ~positive).sum(dims)
+            grad_b = masked.sum(dims, dtype=torch.float64)
             sum_gy, sum_ga = float((grad * y).double().sum()), float((masked * a).double().sum())
         grad_i = torch.tensor((sum_gy - sum_ga) * _LN2, dtype=ctx.param_dtype).reshape(ctx.param_shape)
-        return grad_x, grad_scale.to(scale.dtype), grad_shift.to(shift.dtype), grad_i, None
+        return grad_x, grad_p.to(p.dtype), grad_n.to(n.dtype), grad_b.to(b.dtype), grad_i, None
 
 
 def _raw_limits(quantizer: QFXQuantizer) -> tuple[float, float]:
@@ -316,23 +323,26 @@ class QFXQuantizer(Calibratable, Quantizer):
             return _LearnedPointSTE.apply(x, self.int_bits, self)
         return self._quantize_detached(x)
 
-    def affine_train(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor | None:
-        """``self(x * scale[c] + shift[c])`` for training in one fused pass each way (a
-        BatchNorm's affine and output cast), or None where the fused kernels do not apply:
-        then the caller computes the affine and calls the quantizer.
+    def affine_train(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
+                     negative_scale: torch.Tensor | None = None) -> torch.Tensor | None:
+        """``self(a)`` for training in one fused pass each way, ``a = x * scale[c] + shift[c]``
+        (a BatchNorm's affine), or, with ``negative_scale``, ``x * negative_scale[c] + shift[c]``
+        where ``x <= 0`` (a PReLU: scale 1, shift 0); None where the fused kernels do not
+        apply: then the caller computes ``a`` and calls the quantizer.
 
         Args:
-            x: ``[N, C, ...]`` float32 CPU tensor; scale, shift: ``[C]``.
+            x: ``[N, C, ...]`` float32 CPU tensor; scale, shift, negative_scale: ``[C]``.
         """
+        negative = scale if negative_scale is None else negative_scale
         applies = (
             type(self) is QFXQuantizer and self.channels is None and self.training and not self._calibrating
             and torch.is_grad_enabled() and self.overflow in (Overflow.SAT, Overflow.SAT_SYM)
             and self.width <= _MANTISSA[torch.float32] - 2 and fused.library() is not None
-            and fused.channel_layout(x, scale, shift) is not None
+            and fused.channel_layout(x, scale, negative, shift) is not None
         )
         if not applies or abs(self.width - self.fixed_type.int_bits) > _FLOAT32_SAFE_EXPONENT:
             return None
-        return _AffineCastSTE.apply(x, scale, shift, self.int_bits, self)
+        return _AffineCastSTE.apply(x, scale, negative, shift, self.int_bits, self)
 
     def _axis(self, ndim: int) -> int:
         axis = self.channel_axis if self.channel_axis is not None else 0

@@ -1,5 +1,6 @@
-"""The training BatchNorm's fused affine and output cast (``QFXQuantizer.affine_train``): the
-same outputs as the affine followed by the quantizer, bit for bit, and the same gradients."""
+"""The training BatchNorm's and PReLU's fused affine and output cast
+(``QFXQuantizer.affine_train``): the same outputs as the affine (or ``F.prelu``) followed by the
+quantizer, bit for bit, and the same gradients."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import pytest
 import torch
 
 from codesign.fixed import Overflow, Rounding
-from codesign.nn import QBatchNorm2d
+import torch.nn.functional as F
+
+from codesign.nn import QBatchNorm2d, QPReLU
 from codesign.quant import KHotQuantizer, QFXQuantizer, QuantSpec, fused
 from codesign.quant.config import LayerQuant
 
@@ -55,13 +58,37 @@ def test_fused_affine_cast_equals_affine_then_quantizer(shape: tuple[int, ...], 
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-4, msg=f"{name} gradient")
 
 
-def test_torch_fallback_in_backward_matches_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fused_prelu(q: QFXQuantizer, x: torch.Tensor, slope: torch.Tensor, _unused: torch.Tensor) -> torch.Tensor:
+    return q.affine_train(x, torch.ones_like(slope), torch.zeros_like(slope), slope)
+
+
+def _plain_prelu(q: QFXQuantizer, x: torch.Tensor, slope: torch.Tensor, _unused: torch.Tensor) -> torch.Tensor:
+    return q(F.prelu(x, slope))
+
+
+@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (33, 3)])
+@pytest.mark.parametrize("rounding", [Rounding.RND, Rounding.TRN_ZERO])
+def test_fused_prelu_cast_equals_prelu_then_quantizer(shape: tuple[int, ...], rounding: Rounding) -> None:
+    """Including exact zeros (value 0, gradient through the slope, as F.prelu)."""
+    x, slope, _ = _inputs(shape, seed=7)
+    q = QFXQuantizer(7, int_bits=2.0, rounding=rounding).train()
+    upstream = torch.randn(shape, generator=torch.Generator().manual_seed(8))
+    got = _grads(_fused_prelu, q, x, slope, slope, upstream)
+    want = _grads(_plain_prelu, q, x, slope, slope, upstream)
+    assert torch.equal(got[0], want[0]), "outputs differ"
+    assert torch.equal(got[1], want[1]), "input gradients differ"
+    torch.testing.assert_close(got[2], want[2], rtol=1e-5, atol=1e-4, msg="slope gradient")
+    torch.testing.assert_close(got[4], want[4], rtol=1e-5, atol=1e-4, msg="int_bits gradient")
+
+
+@pytest.mark.parametrize("run", [lambda quantizer, *t: quantizer.affine_train(*t), _fused_prelu])
+def test_torch_fallback_in_backward_matches_the_kernel(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     x, scale, shift = _inputs((8, 5, 4, 4), seed=3)
     q = QFXQuantizer(8, int_bits=3.0).train()
     upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(4))
-    kernel = _grads(lambda quantizer, *t: quantizer.affine_train(*t), q, x, scale, shift, upstream)
+    kernel = _grads(run, q, x, scale, shift, upstream)
     monkeypatch.setattr(fused, "affine_cast_grad", lambda *args: None)
-    fallback = _grads(lambda quantizer, *t: quantizer.affine_train(*t), q, x, scale, shift, upstream)
+    fallback = _grads(run, q, x, scale, shift, upstream)
     assert torch.equal(kernel[1], fallback[1])
     for g, w in zip(kernel[2:], fallback[2:]):
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-4)
@@ -88,26 +115,32 @@ def test_no_fusion_without_grad_or_for_mismatched_shapes() -> None:
     assert q.affine_train(x.double(), scale.double(), shift.double()) is None
 
 
-def test_batchnorm_training_step_is_unchanged_by_the_fusion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A whole QBatchNorm2d forward and backward in training mode, fused and unfused."""
-    act = QuantSpec(scheme="qfx", width=8, int_bits=3)
-    quant = LayerQuant(output=act, bn_scale=QuantSpec(scheme="khot", width=8, int_bits=2, k=2),
-                       bn_bias=QuantSpec(scheme="qfx", width=12, int_bits=4))
+_QUANT = LayerQuant(output=QuantSpec(scheme="qfx", width=8, int_bits=3),
+                    weight=QuantSpec(scheme="khot", width=8, int_bits=2, k=2),
+                    bn_scale=QuantSpec(scheme="khot", width=8, int_bits=2, k=2),
+                    bn_bias=QuantSpec(scheme="qfx", width=12, int_bits=4))
+
+
+@pytest.mark.parametrize("make", [lambda: QBatchNorm2d(6, quant=_QUANT), lambda: QPReLU(6, _QUANT)])
+def test_layer_training_step_is_unchanged_by_the_fusion(make, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A whole QBatchNorm2d or QPReLU forward and backward in training mode, fused and unfused."""
     x, _, _ = _inputs((32, 6, 4, 4), seed=5)
     upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(6))
 
     def step() -> list[torch.Tensor]:
         torch.manual_seed(0)
-        bn = QBatchNorm2d(6, quant=quant).train()
+        layer = make().train()
         with torch.no_grad():
-            bn.weight.uniform_(0.5, 1.5)
-            bn.bias.uniform_(-0.5, 0.5)
+            for parameter in layer.parameters():
+                if parameter.dim() == 1 and parameter.numel() == 6:
+                    parameter.uniform_(0.25, 1.5)
         leaf = x.clone().requires_grad_(True)
-        bn(leaf).backward(upstream)
-        return [leaf.grad, bn.weight.grad, bn.bias.grad, *[p.grad for p in bn.quant.parameters()], bn.running_var]
+        layer(leaf).backward(upstream)
+        return [leaf.grad, *[p.grad for p in layer.parameters()], *layer.buffers()]
 
     fused_step = step()
     monkeypatch.setattr(QFXQuantizer, "affine_train", lambda self, *args: None)
     plain_step = step()
+    assert len(fused_step) == len(plain_step)
     for got, want in zip(fused_step, plain_step):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)

@@ -11,11 +11,12 @@
 // cs_sat_cast_grad_f32: grad_x = grad where lo[g] <= x <= hi[g], else 0, and per group the sums
 //   (in double) of grad*xq, grad_x*x and grad_x*xq, from which the quantizers form their
 //   binary-point gradients, accumulated in row order: the result is deterministic.
-// cs_affine_cast_f32 / cs_affine_cast_grad_f32: the training BatchNorm's y = cast(x * s[c] + b[c])
-//   (per-channel affine, one per-tensor saturating output type) in one pass, and its backward in
-//   one pass: the masked gradient times s, per channel the sums for the gradients of s and b, and
-//   the two sums of the output's binary-point gradient. The backward recomputes x * s + b with
-//   the same float operations, so its mask is the forward's.
+// cs_affine_cast_f32 / cs_affine_cast_grad_f32: y = cast(a), a = x * p[c] + b[c] where x > 0, else
+//   x * n[c] + b[c] (per channel; one per-tensor saturating output type), in one pass, and its
+//   backward in one pass: the masked gradient times the slope, per channel the sums for the
+//   gradients of p, n and b, and the two sums of the output's binary-point gradient. The training
+//   BatchNorm is p = n = its scale, b its shift; the training PReLU is p = 1, n = its slope, b = 0.
+//   The backward recomputes a with the same float operations, so its mask is the forward's.
 //
 // Both run on the calling thread. Spawning threads per call made training slower with two torch
 // threads: torch's OpenMP workers keep spinning on the other cores for a while after each op, and
@@ -243,67 +244,78 @@ int sat_cast_mode(const float* x, float* out, const Layout& layout, const float*
   }
 }
 
-// y = cast(x * s + b) for one row of one channel (see cs_affine_cast_f32).
+// The piecewise affine a = x * (x > 0 ? p : n) + b of one element or vector.
+template <class V>
+inline V piecewise(V x, float p, float n, float b) {
+  return (x > 0.0f ? x * p : x * n) + b;
+}
+
+// y = cast(a) for one row of one channel (see cs_affine_cast_f32).
 template <int R>
-void affine_cast_row(const float* __restrict x, float* __restrict y, int64_t len, float s, float b, float scale,
-                     float inv_scale, float lo, float hi) {
+void affine_cast_row(const float* __restrict x, float* __restrict y, int64_t len, float p, float n, float b,
+                     float scale, float inv_scale, float lo, float hi) {
   int64_t j = 0;
   for (; j + kWidth <= len; j += kWidth) {
-    const FloatVec a = load<FloatVec>(x + j) * s + b;
-    store(y + j, raw_cast<R, true>(a * scale, lo, hi) * inv_scale);
+    store(y + j, raw_cast<R, true>(piecewise(load<FloatVec>(x + j), p, n, b) * scale, lo, hi) * inv_scale);
   }
-  for (; j < len; ++j) y[j] = raw_cast<R, true>((x[j] * s + b) * scale, lo, hi) * inv_scale;
+  for (; j < len; ++j) y[j] = raw_cast<R, true>(piecewise(x[j], p, n, b) * scale, lo, hi) * inv_scale;
 }
 
 template <int R>
-void affine_cast(const float* x, float* y, int64_t outer, int64_t channels, int64_t inner, const float* s,
-                 const float* b, float scale, float lo, float hi) {
+void affine_cast(const float* x, float* y, int64_t outer, int64_t channels, int64_t inner, const float* p,
+                 const float* n, const float* b, float scale, float lo, float hi) {
   for (int64_t row = 0; row < outer * channels; ++row) {
     const int64_t c = row % channels;
-    affine_cast_row<R>(x + row * inner, y + row * inner, inner, s[c], b[c], scale, 1.0f / scale, lo, hi);
+    affine_cast_row<R>(x + row * inner, y + row * inner, inner, p[c], n[c], b[c], scale, 1.0f / scale, lo, hi);
   }
 }
 
-// Four sums over kLanes float lanes (two 4-float vectors each), element j in lane j % kLanes.
+// Five sums over kLanes float lanes (two 4-float vectors each), element j in lane j % kLanes.
 struct AffineLanes {
-  Float4 gx[2] = {}, g[2] = {}, gy[2] = {}, ga[2] = {};
+  Float4 gxp[2] = {}, gxn[2] = {}, g[2] = {}, gy[2] = {}, ga[2] = {};
 };
 
-// The masked gradient of 4 elements times s out; their products added to the lanes.
-inline void affine_grad_block(const float* grad, const float* x, const float* y, float s, float b, float lo,
-                              float hi, float* grad_x, AffineLanes& acc, int half) {
-  const Float4 xv = load<Float4>(x), gv = load<Float4>(grad), yv = load<Float4>(y);
-  const Float4 a = xv * s + b;
-  const Float4 gm = (a >= lo) & (a <= hi) ? gv : Float4{};
-  store(grad_x, gm * s);
-  acc.gx[half] += gm * xv;
+// The masked gradient of 4 elements times the slope out; their products added to the lanes.
+inline void affine_grad_block(const float* grad, const float* x, const float* y, float p, float n, float b,
+                              float lo, float hi, float* grad_x, AffineLanes& acc, int half) {
+  const Float4 xv = load<Float4>(x), gv = load<Float4>(grad), yv = load<Float4>(y), zero = {};
+  const Float4 a = piecewise(xv, p, n, b);
+  const Float4 gm = (a >= lo) & (a <= hi) ? gv : zero;
+  const Float4 gx = gm * xv;
+  const auto positive = xv > 0.0f;
+  store(grad_x, positive ? gm * p : gm * n);
+  acc.gxp[half] += positive ? gx : zero;
+  acc.gxn[half] += positive ? zero : gx;
   acc.g[half] += gm;
   acc.gy[half] += gv * yv;
   acc.ga[half] += gm * a;
 }
 
-// One row of one channel; adds sum(g_a * x), sum(g_a) to channel_sums[0..1] and sum(g * y),
-// sum(g_a * a) to sums[0..1], where a = x * s + b and g_a = grad where lo <= a <= hi, else 0.
-void affine_grad_row(const float* grad, const float* x, const float* y, float s, float b, float lo, float hi,
-                     float* grad_x, int64_t len, double* channel_sums, double* sums) {
+// One row of one channel; adds sum(g_a * x) over x > 0 and over x <= 0, and sum(g_a), to
+// channel_sums[0..2], and sum(g * y), sum(g_a * a) to sums[0..1], where g_a = grad where
+// lo <= a <= hi, else 0.
+void affine_grad_row(const float* grad, const float* x, const float* y, float p, float n, float b, float lo,
+                     float hi, float* grad_x, int64_t len, double* channel_sums, double* sums) {
   AffineLanes acc;
   int64_t j = 0;
   for (; j + kLanes <= len; j += kLanes) {
-    affine_grad_block(grad + j, x + j, y + j, s, b, lo, hi, grad_x + j, acc, 0);
-    affine_grad_block(grad + j + 4, x + j + 4, y + j + 4, s, b, lo, hi, grad_x + j + 4, acc, 1);
+    affine_grad_block(grad + j, x + j, y + j, p, n, b, lo, hi, grad_x + j, acc, 0);
+    affine_grad_block(grad + j + 4, x + j + 4, y + j + 4, p, n, b, lo, hi, grad_x + j + 4, acc, 1);
   }
   for (int lane = 0; j < len; ++j, ++lane) {
-    const float a = x[j] * s + b;
+    const float a = piecewise(x[j], p, n, b);
     const float gm = (a >= lo && a <= hi) ? grad[j] : 0.0f;
-    grad_x[j] = gm * s;
-    acc.gx[lane / 4][lane % 4] += gm * x[j];
+    const bool positive = x[j] > 0.0f;
+    grad_x[j] = positive ? gm * p : gm * n;
+    (positive ? acc.gxp : acc.gxn)[lane / 4][lane % 4] += gm * x[j];
     acc.g[lane / 4][lane % 4] += gm;
     acc.gy[lane / 4][lane % 4] += grad[j] * y[j];
     acc.ga[lane / 4][lane % 4] += gm * a;
   }
   for (int lane = 0; lane < kLanes; ++lane) {
-    channel_sums[0] += acc.gx[lane / 4][lane % 4];
-    channel_sums[1] += acc.g[lane / 4][lane % 4];
+    channel_sums[0] += acc.gxp[lane / 4][lane % 4];
+    channel_sums[1] += acc.gxn[lane / 4][lane % 4];
+    channel_sums[2] += acc.g[lane / 4][lane % 4];
     sums[0] += acc.gy[lane / 4][lane % 4];
     sums[1] += acc.ga[lane / 4][lane % 4];
   }
@@ -349,35 +361,39 @@ void cs_sat_cast_grad_f32(const float* grad, const float* x, const float* xq, in
   }
 }
 
-// y = cast(x * s[c] + b[c]) with x, y of n = outer * channels * inner float32 elements (channel
-// c = (k / inner) % channels), the cast saturating to raw [raw_lo, raw_hi] (integers, |.| <= 2**22)
-// at the power-of-two scale. Returns 0, or 1 for an unknown rounding code.
-int cs_affine_cast_f32(const float* x, float* y, int64_t outer, int64_t channels, int64_t inner, const float* s,
-                       const float* b, float scale, float raw_lo, float raw_hi, int rounding) {
+// y = cast(a), a = x * p[c] + b[c] where x > 0, else x * n[c] + b[c], with x, y of
+// outer * channels * inner float32 elements (channel c = (k / inner) % channels), the cast
+// saturating to raw [raw_lo, raw_hi] (integers, |.| <= 2**22) at the power-of-two scale.
+// Returns 0, or 1 for an unknown rounding code.
+int cs_affine_cast_f32(const float* x, float* y, int64_t outer, int64_t channels, int64_t inner, const float* p,
+                       const float* n, const float* b, float scale, float raw_lo, float raw_hi, int rounding) {
   switch (rounding) {
-    case TRN: affine_cast<TRN>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case TRN_ZERO: affine_cast<TRN_ZERO>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case RND: affine_cast<RND>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case RND_ZERO: affine_cast<RND_ZERO>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case RND_MIN_INF: affine_cast<RND_MIN_INF>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case RND_INF: affine_cast<RND_INF>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
-    case RND_CONV: affine_cast<RND_CONV>(x, y, outer, channels, inner, s, b, scale, raw_lo, raw_hi); return 0;
+    case TRN: affine_cast<TRN>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
+    case TRN_ZERO: affine_cast<TRN_ZERO>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
+    case RND: affine_cast<RND>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
+    case RND_ZERO: affine_cast<RND_ZERO>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
+    case RND_MIN_INF:
+      affine_cast<RND_MIN_INF>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi);
+      return 0;
+    case RND_INF: affine_cast<RND_INF>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
+    case RND_CONV: affine_cast<RND_CONV>(x, y, outer, channels, inner, p, n, b, scale, raw_lo, raw_hi); return 0;
     default: return 1;
   }
 }
 
 // The backward of cs_affine_cast_f32 for upstream grad, with the value bounds lo, hi of the output
-// type: grad_x = g_a * s[c]; channel_sums [channels, 2] = per channel sum(g_a * x), sum(g_a);
-// sums [2] = sum(grad * y), sum(g_a * a); all overwritten, accumulated in row order.
+// type: grad_x = g_a * (x > 0 ? p[c] : n[c]); channel_sums [channels, 3] = per channel
+// sum(g_a * x) over x > 0 and over x <= 0, and sum(g_a); sums [2] = sum(grad * y), sum(g_a * a);
+// all overwritten, accumulated in row order.
 void cs_affine_cast_grad_f32(const float* grad, const float* x, const float* y, int64_t outer, int64_t channels,
-                             int64_t inner, const float* s, const float* b, float lo, float hi, float* grad_x,
-                             double* channel_sums, double* sums) {
-  std::fill(channel_sums, channel_sums + channels * 2, 0.0);
+                             int64_t inner, const float* p, const float* n, const float* b, float lo, float hi,
+                             float* grad_x, double* channel_sums, double* sums) {
+  std::fill(channel_sums, channel_sums + channels * 3, 0.0);
   sums[0] = sums[1] = 0.0;
   for (int64_t row = 0; row < outer * channels; ++row) {
     const int64_t c = row % channels, off = row * inner;
-    affine_grad_row(grad + off, x + off, y + off, s[c], b[c], lo, hi, grad_x + off, inner, channel_sums + 2 * c,
-                    sums);
+    affine_grad_row(grad + off, x + off, y + off, p[c], n[c], b[c], lo, hi, grad_x + off, inner,
+                    channel_sums + 3 * c, sums);
   }
 }
 
