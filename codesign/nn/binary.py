@@ -50,18 +50,21 @@ class _BinaryLayer(QModule):
 
     def _prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(input, weight) in the working dtype; eval mode checks the input is binary and
-        works in float32, exact for counts below 2**24 (float32 kernels are much faster)."""
+        works in float32, exact for counts below 2**24 (float32 kernels are much faster).
+        Train mode folds ``2**shift`` into the weights (+-2**shift: every product and sum
+        is the count times a power of two, exact), which saves a pass over the output."""
         if self.training:
-            return x, self.binary_weight().to(x.dtype)
+            return x, self.binary_weight().to(x.dtype) * 2.0**self.shift
         check_binary(x, type(self).__name__)
         dtype = torch.float32 if self.fan_in < 2**FLOAT32_EXACT_BITS else torch.float64
         return x.to(dtype), binary_sign(self.weight.detach().to(dtype))
 
     def _scale(self, counts: torch.Tensor) -> torch.Tensor:
-        """counts * 2**shift (float64 in eval mode, like every eval-mode tensor)."""
-        if not self.training:
-            counts = counts.to(torch.float64)
-        return counts * 2.0**self.shift
+        """counts * 2**shift (float64 in eval mode, like every eval-mode tensor); train mode
+        has the scale in the weights already (see ``_prepare``)."""
+        if self.training:
+            return counts
+        return counts.to(torch.float64) * 2.0**self.shift
 
     def _check_binary_input(self, in_types: list[str], name: str) -> None:
         if in_types[0] != BINARY:

@@ -29,6 +29,29 @@ def test_binary_conv2d_is_fan_in_minus_twice_popcount(seed: int) -> None:
     assert node.arrays["b.weight"].dtype == np.int8 and node.shape == list(y.shape[1:])
 
 
+@pytest.mark.parametrize("shift", [-4, 0, 3])
+def test_train_mode_conv_equals_eval_and_scales_its_gradients(shift: int) -> None:
+    """Train mode folds 2**shift into the weights: the same values as eval mode, and the
+    gradients of the unscaled convolution times 2**shift (exact: powers of two)."""
+    torch.manual_seed(shift + 10)
+    conv = BinaryConv2d(3, 4, 3, padding=1, shift=shift)
+    plain = BinaryConv2d(3, 4, 3, padding=1, shift=0)
+    plain.load_state_dict(conv.state_dict())
+    x = torch.randn(5, 3, 6, 6).sign()
+    upstream = torch.randn(5, 4, 6, 6)
+    with torch.no_grad():
+        want = conv.eval()(x.double()).float()
+    grads = []
+    for layer in (conv.train(), plain.train()):
+        leaf = x.clone().requires_grad_(True)
+        out = layer(leaf)
+        out.backward(upstream)
+        grads.append((out.detach(), leaf.grad, layer.weight.grad))
+    assert torch.equal(grads[0][0], want)
+    assert torch.equal(grads[0][1], grads[1][1] * 2.0**shift)
+    assert torch.equal(grads[0][2], grads[1][2] * 2.0**shift)
+
+
 def test_binary_linear_and_sign_of_zero_weight() -> None:
     lin = BinaryLinear(5, 2, shift=1).eval()
     with torch.no_grad():
