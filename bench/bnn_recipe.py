@@ -16,7 +16,10 @@ change at a time, so each row says what that change is worth:
 
 Each variant runs for every seed; a row holds the fixed-point (bit-exact eval mode) test
 accuracy and the trainer's wall time (``fit``: calibration, epochs and the one evaluation at
-the end), on however many torch threads the flow asks for. Writes ``--out`` (default
+the end), on however many torch threads the flow asks for, and ``reference_ms``: a fixed torch
+workload (a 3x3 convolution of 32 channels over a batch of 128 8x8 maps, forward and backward,
+the median of 15) timed on the same threads just before the run. This VM's speed drifts by a
+quarter or more within an hour; a run's seconds move with its reference time. Writes ``--out`` (default
 results/bnn_tiny_recipe.csv) and the summary table beside it (.md), both atomically, the CSV
 after every run.
 
@@ -50,7 +53,7 @@ from codesign.train.run import TrainRequest, train_run  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "flows" / "ultra96_bnn.yaml"
 COLUMNS = ["variant", "seed", "head", "augment", "label_smoothing", "epochs", "batch_size", "lr", "threads",
-           "accuracy", "train_seconds", "torch", "machine"]
+           "accuracy", "train_seconds", "reference_ms", "torch", "machine"]
 FIXED_VARIANTS = ("flagship", "global_head", "shift", "no_smoothing", "previous")
 
 
@@ -72,6 +75,21 @@ def variant_request(base: TrainRequest, variant: str, seed: int) -> TrainRequest
     return dataclasses.replace(base, model_options=model_options, train=train)
 
 
+def reference_ms(threads: int, repeats: int = 15) -> float:
+    """Median milliseconds of a fixed torch workload (see the module docstring): the machine's
+    speed at the moment, independent of codesign's code."""
+    torch.set_num_threads(threads)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 32, 10, 10, generator=generator, requires_grad=True)
+    w = torch.randn(32, 32, 3, 3, generator=generator, requires_grad=True)
+    times = []
+    for _ in range(repeats + 3):
+        start = time.perf_counter()
+        torch.nn.functional.conv2d(x, w).sum().backward()
+        times.append(time.perf_counter() - start)
+    return round(1e3 * statistics.median(times[3:]), 2)
+
+
 def markdown(rows: list[dict[str, Any]], variants: list[str], command: str, seconds: float) -> str:
     """The summary table: mean and per-seed accuracy and training seconds per variant."""
     lines = ["# bnn tiny on digits: training-recipe variants", "",
@@ -80,21 +98,24 @@ def markdown(rows: list[dict[str, Any]], variants: list[str], command: str, seco
              "Each variant is the flagship [flows/ultra96_bnn.yaml](../flows/ultra96_bnn.yaml) with one recipe "
              "change (see bench/bnn_recipe.py), trained by `codesign.train.run.train_run`. Accuracy: bit-exact "
              "fixed-point test accuracy on the 359 test images (one image is 0.28 points). Seconds: the trainer's "
-             "wall time (calibration, epochs, one evaluation at the end).", "",
+             "wall time (calibration, epochs, one evaluation at the end). Reference ms: a fixed torch "
+             "convolution timed just before each run (the machine's speed then; the seconds scale with it).", "",
              "| variant | head | augment | label smoothing | epochs | threads | accuracy % (mean) | per seed | "
-             "train s (mean) | per seed |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "train s (mean) | per seed | reference ms per seed |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for variant in variants:
         mine = [r for r in rows if r["variant"] == variant]
         if not mine:
             continue
         acc = [100 * r["accuracy"] for r in mine]
         secs = [r["train_seconds"] for r in mine]
+        refs = [r["reference_ms"] for r in mine]
         first = mine[0]
         lines.append(f"| {variant} | {first['head']} | {first['augment']} | {first['label_smoothing']:g} | "
                      f"{first['epochs']} | {first['threads']} | {statistics.mean(acc):.2f} | "
                      f"{' / '.join(f'{a:.2f}' for a in acc)} | {statistics.mean(secs):.1f} | "
-                     f"{' / '.join(f'{s:.1f}' for s in secs)} |")
+                     f"{' / '.join(f'{s:.1f}' for s in secs)} | "
+                     f"{' / '.join(f'{ms:.1f}' for ms in refs)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -114,12 +135,14 @@ def main() -> None:
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:
         for index, (variant, seed, request) in enumerate(requests):
+            reference = reference_ms(request.train.threads or torch.get_num_threads())
             summary = train_run(request, Path(scratch) / f"run{index}", progress=False)
             cfg = request.train
             rows.append({"variant": variant, "seed": seed, "head": request.model_options.get("head", "global"),
                          "augment": cfg.augment, "label_smoothing": cfg.label_smoothing, "epochs": cfg.epochs,
                          "batch_size": cfg.batch_size, "lr": cfg.lr, "threads": cfg.threads,
                          "accuracy": round(summary["accuracy_fixed"], 6), "train_seconds": summary["train_seconds"],
+                         "reference_ms": reference,
                          "torch": torch.__version__, "machine": machine})
             print(f"{variant} seed {seed}: {100 * rows[-1]['accuracy']:.2f}% in {rows[-1]['train_seconds']:.1f} s",
                   flush=True)

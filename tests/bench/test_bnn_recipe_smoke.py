@@ -40,5 +40,6 @@ def test_bnn_recipe_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         rows = list(reader)
     assert len(rows) == 1 and rows[0]["variant"] == "epochs_1" and rows[0]["epochs"] == "1"
     assert 0.0 <= float(rows[0]["accuracy"]) <= 1.0 and float(rows[0]["train_seconds"]) > 0
+    assert float(rows[0]["reference_ms"]) > 0
     table = out.with_suffix(".md").read_text()
     assert "| epochs_1 | flatten | none | 0.1 | 1 |" in table and "bench/bnn_recipe.py" in table
