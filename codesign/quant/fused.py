@@ -1,5 +1,6 @@
-"""Fused single-pass CPU kernels for the saturating training casts and their gradients, and
-the one-pass observation of eval-mode tensors (``observe``).
+"""Fused single-pass CPU kernels for the saturating training casts and their gradients, the
+training BatchNorm/PReLU affine fused with its output cast (``affine_cast``), and the one-pass
+observation of eval-mode tensors (``observe``).
 
 The torch formulation of a training cast takes four elementwise passes forward (scale and
 round, floor, clamp, rescale) and three to four backward (mask, two reductions); on CPU

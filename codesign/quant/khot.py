@@ -93,7 +93,7 @@ class KHotQuantizer(QFXQuantizer):
         scale = torch.exp2(frac_bits) if isinstance(frac_bits, torch.Tensor) else 2.0**frac_bits
         if self.snap_table is not None:  # one lookup: raw is an integer of the base range
             index = (xq * scale).sub_(self._raw_min).long()
-            return self.snap_table.to(xq.dtype)[index] / scale
+            return self.snap_table.to(xq.dtype).take(index) / scale
         raw = (xq * scale).contiguous()
         book = self.codebook_raw.to(raw.dtype)
         idx = torch.searchsorted(book, raw)

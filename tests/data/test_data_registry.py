@@ -55,3 +55,21 @@ def test_to_torch_and_loader(tmp_path: Path) -> None:
     batches = list(make_loader(data.train, 16, drop_last=True))
     assert [len(yb) for _, yb in batches] == [16, 16]
     assert np.array_equal(batches[0][0].numpy(), data.train.x[:16])
+
+
+@pytest.mark.parametrize("shuffle,drop_last", [(True, True), (True, False), (False, False)])
+def test_loader_batches_equal_torch_default_loader(shuffle: bool, drop_last: bool) -> None:
+    """make_loader indexes whole batches; its batches (order, values, dtypes) are those of
+    torch's per-sample DataLoader with the same seed, epoch after epoch, so recorded training
+    results stay reproducible."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    data = load_dataset("digits", limit=300)
+    ours = make_loader(data.train, 32, shuffle=shuffle, seed=5, drop_last=drop_last)
+    reference = DataLoader(TensorDataset(*to_torch(data.train)), batch_size=32, shuffle=shuffle,
+                           generator=torch.Generator().manual_seed(5), drop_last=drop_last)
+    for _ in range(3):
+        got, want = list(ours), list(reference)
+        assert len(got) == len(want) == len(ours)
+        for (xg, yg), (xw, yw) in zip(got, want):
+            assert xg.dtype == xw.dtype and torch.equal(xg, xw) and torch.equal(yg, yw)
