@@ -21,7 +21,7 @@ measures for each trained model:
 
 Training is the flagship's recipe read from flows/ultra96_bnn.yaml (model options, width,
 optimizer, lr, schedule, batch size, epochs, quantization options: augmentation, label smoothing, torch
-thread) through ``codesign.train.run.train_run``. Digits uses it as is (30 epochs, full splits).
+thread) through ``codesign.train.run.train_run``. Digits uses it as is (the flow's epochs, full splits).
 Fashion-MNIST (28x28; Debian's dataset-fashion-mnist under /usr/share/datasets/fashion-mnist) is
 far too slow for that on a 2-core CPU, so it trains on a fixed stratified subset with its own
 epochs and batch size (``--fashion-*``): the train images are ``Dataset.subsample(N, seed 0)``
@@ -35,7 +35,7 @@ table beside it (results/ultra96_bnn.md), each atomically; the CSV is rewritten 
 run so an interrupted sweep keeps what it finished.
 
 Usage: python bench/bnn_khot.py [--datasets digits fashion_mnist] [--seeds 0 1 2]
-       [--ks 1 2 3 unbounded] [--epochs 30] [--digits-limit N] [--fashion-limit 3000]
+       [--ks 1 2 3 unbounded] [--epochs N] [--digits-limit N] [--fashion-limit 3000]
        [--fashion-test-limit 500] [--fashion-epochs 4] [--fashion-batch 32]
        [--out results/ultra96_bnn.csv]
 """
