@@ -16,7 +16,8 @@ change at a time, so each row says what that change is worth:
 
 Each variant runs for every seed; a row holds the fixed-point (bit-exact eval mode) test
 accuracy and the trainer's wall time (``fit``: calibration, epochs and the one evaluation at
-the end), on however many torch threads the flow asks for, and ``reference_ms``: a fixed torch
+the end; ``fit`` loads torch's optimizer machinery, which imports ``torch._dynamo``, before its
+clock starts, as library loading), on however many torch threads the flow asks for, and ``reference_ms``: a fixed torch
 workload (a 3x3 convolution of 32 channels over a batch of 128 8x8 maps, forward and backward,
 the median of 15) timed on the same threads just before the run. This VM's speed drifts by a
 quarter or more within an hour; a run's seconds move with its reference time. Writes ``--out`` (default
@@ -98,7 +99,8 @@ def markdown(rows: list[dict[str, Any]], variants: list[str], command: str, seco
              "Each variant is the flagship [flows/ultra96_bnn.yaml](../flows/ultra96_bnn.yaml) with one recipe "
              "change (see bench/bnn_recipe.py), trained by `codesign.train.run.train_run`. Accuracy: bit-exact "
              "fixed-point test accuracy on the 359 test images (one image is 0.28 points). Seconds: the trainer's "
-             "wall time (calibration, epochs, one evaluation at the end). Reference ms: a fixed torch "
+             "wall time (calibration, epochs, one evaluation at the end; library loading comes before the clock, "
+             "including the torch._dynamo import of torch.optim's first use, about 2 s). Reference ms: a fixed torch "
              "convolution timed just before each run (the machine's speed then; the seconds scale with it).", "",
              "| variant | head | augment | label smoothing | epochs | threads | accuracy % (mean) | per seed | "
              "train s (mean) | per seed | reference ms per seed |",

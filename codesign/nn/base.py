@@ -65,6 +65,16 @@ class QModule(nn.Module, abc.ABC):
         q = self.quant[place] if place in self.quant else None
         return x if q is None else q(x)
 
+    def _fused_affine_output(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
+                             negative_scale: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Training: the output quantizer applied to ``x * scale + shift`` per channel (or
+        ``x * negative_scale + shift`` where ``x <= 0``) in one fused pass each way, or None
+        where the output quantizer has no fused form or it does not apply
+        (``QFXQuantizer.affine_train``); then the layer computes the affine itself."""
+        output = self.quant["output"] if "output" in self.quant else None
+        affine_train = getattr(output, "affine_train", None)
+        return None if affine_train is None else affine_train(x, scale, shift, negative_scale)
+
     def _checks_exactness(self) -> bool:
         """Eval mode outside calibration: the exactness checks apply.
 

@@ -129,7 +129,7 @@ class _QBatchNorm(QModule):
         if self.training:
             mean, var = self._batch_statistics(x)
             scale, shift = self._quantized_affine(mean, var, x.dtype)
-            fused = self._fused_output(x, scale, shift)
+            fused = self._fused_affine_output(x, scale, shift)
             if fused is not None:
                 return fused
         else:
@@ -141,13 +141,6 @@ class _QBatchNorm(QModule):
                 f"{type(self).__name__} eval",
             )
         return self._q("output", torch.addcmul(shift.view(view), x, scale.view(view)))
-
-    def _fused_output(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor | None:
-        """Training: the affine and a per-tensor QFX output cast in one fused pass
-        (``QFXQuantizer.affine_train``), or None where that does not apply."""
-        output = self.quant["output"] if "output" in self.quant else None
-        affine_train = getattr(output, "affine_train", None)
-        return None if affine_train is None else affine_train(x, scale, shift)
 
     # ------------------------------------------------------------------- export
     def khot(self) -> int | None:

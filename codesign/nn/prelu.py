@@ -63,10 +63,8 @@ class QPReLU(QModule):
         slope = self.quantized_slope(x.dtype)
         if self._checks_exactness():
             check_exact(prelu_acc_type(observed_type(x), observed_type(slope)), "QPReLU eval")
-        if self.training:  # one fused op each way; at x == 0 both forms give 0 (the gradient takes the slope)
-            output = self.quant["output"] if "output" in self.quant else None
-            affine_train = getattr(output, "affine_train", None)
-            fused = None if affine_train is None else affine_train(x, torch.ones_like(slope), torch.zeros_like(slope), slope)
+        if self.training:  # fused ops; at x == 0 both forms give 0 (the gradient takes the slope)
+            fused = self._fused_affine_output(x, torch.ones_like(slope), torch.zeros_like(slope), slope)
             return fused if fused is not None else self._q("output", F.prelu(x, slope))
         slope = slope.view((1, -1) + (1,) * (x.dim() - 2))
         return self._q("output", torch.where(x >= 0, x, x * slope))

@@ -19,8 +19,15 @@ then, and the caller falls back. ``CODESIGN_FUSED=0`` turns the kernels off.
 Exactness: the forward equals the exact ap_fixed cast (``codesign.fixed.quantize``) for
 every rounding mode under the caller's preconditions (power-of-two scale with an exponent
 within float32's normal range, integer-valued raw bounds); the backward's sums are
-accumulated in float lanes per block of at most 8,192 elements and in double across blocks,
-in a fixed order (the kernels run on the calling thread; see csrc/fused_cast.cpp for why).
+accumulated in 8 float lanes per block (at most 8,192 elements for the casts, one channel's
+row for the affine kernels) and in double across blocks, in a fixed order on every target (the
+kernels run on the calling thread; see csrc/fused_cast.cpp for why).
+
+The fused affine rounds ``x * p`` and then ``+ b`` (two float32 roundings); torch's
+``addcmul``, which the unfused BatchNorm uses, may compute the same in one fused multiply-add
+(it does on AVX2 builds), so training outputs of the two paths can differ in the last bit of
+the affine before the cast. Both are float training arithmetic: the eval mode, the IR and the
+generated C++ compute the affine exactly and do not depend on it.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ _ROUNDING_CODES = {
     Rounding.TRN: 0, Rounding.TRN_ZERO: 1, Rounding.RND: 2, Rounding.RND_ZERO: 3,
     Rounding.RND_MIN_INF: 4, Rounding.RND_INF: 5, Rounding.RND_CONV: 6,
 }
+_CTYPES_MAX_GROUPS = 64
+_AFFINE_MIN_INNER = 16  # below this many elements per channel row the fused affine is slower than torch
 _I64 = ctypes.c_int64
 _PTR = ctypes.c_void_p
 
@@ -126,11 +135,14 @@ def group_layout(shape: tuple[int, ...], param_shape: tuple[int, ...]) -> tuple[
 
 def _per_group(value: torch.Tensor | float, groups: int) -> torch.Tensor | ctypes.Array:
     """``groups`` float32 values from a scalar or a parameter view, as a contiguous tensor or,
-    for a plain float, a ctypes array (no torch op: these calls are per quantizer and step)."""
+    for a plain float and a few groups, a ctypes array (no torch op: these calls are per
+    quantizer and step; a per-element type's thousands of groups fill faster in torch)."""
     if isinstance(value, torch.Tensor):
         flat = value.detach().to(torch.float32).reshape(-1)
         return flat.expand(groups).contiguous() if flat.numel() == 1 else flat.contiguous()
-    return (ctypes.c_float * groups)(*([float(value)] * groups))
+    if groups <= _CTYPES_MAX_GROUPS:
+        return (ctypes.c_float * groups)(*([float(value)] * groups))
+    return torch.full((groups,), float(value), dtype=torch.float32)
 
 
 def _address(values: torch.Tensor | ctypes.Array) -> int | ctypes.Array:
@@ -219,10 +231,13 @@ def sat_cast_grad(grad: torch.Tensor, x: torch.Tensor, xq: torch.Tensor, lo: tor
 
 
 def channel_layout(x: torch.Tensor, *params: torch.Tensor) -> tuple[int, int, int] | None:
-    """``(outer, channels, inner)`` of ``x`` ``[N, C, ...]`` with ``[C]`` parameters, or None."""
+    """``(outer, channels, inner)`` of ``x`` ``[N, C, ...]`` with ``[C]`` parameters, or None
+    where the affine kernels do not apply (or would be slower than torch: fewer than 16
+    elements per channel and sample, e.g. a BatchNorm1d over ``[N, C]``)."""
     if x.dim() < 2 or not _usable(x, *params) or any(p.shape != (x.shape[1],) for p in params):
         return None
-    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
+    inner = math.prod(x.shape[2:])
+    return (x.shape[0], x.shape[1], inner) if inner >= _AFFINE_MIN_INNER else None
 
 
 def affine_cast(x: torch.Tensor, p: torch.Tensor, n: torch.Tensor, b: torch.Tensor, scale: float, raw_lo: float,

@@ -86,20 +86,22 @@ class KHotQuantizer(QFXQuantizer):
         self.register_buffer("snap_table", table, persistent=False)
 
     def _snap(self, xq: torch.Tensor, frac_bits: torch.Tensor | int) -> torch.Tensor:
-        """Nearest codebook member of each base-grid value (ties to the larger member).
+        """Nearest codebook member of each base-grid value (ties to the larger member); NaN
+        (a diverged training step, which the training cast keeps) stays NaN.
 
         Works on raw integers ``xq * 2**F`` (exact: a power-of-two scaling of a
         base-grid value)."""
         scale = torch.exp2(frac_bits) if isinstance(frac_bits, torch.Tensor) else 2.0**frac_bits
-        if self.snap_table is not None:  # one lookup: raw is an integer of the base range
-            index = (xq * scale).sub_(self._raw_min).long()
-            return self.snap_table.to(xq.dtype).take(index) / scale
         raw = (xq * scale).contiguous()
-        book = self.codebook_raw.to(raw.dtype)
-        idx = torch.searchsorted(book, raw)
-        upper = book[idx.clamp(max=book.numel() - 1)]
-        lower = book[(idx - 1).clamp(min=0)]
-        return torch.where(upper - raw <= raw - lower, upper, lower) / scale
+        if self.snap_table is not None:  # one lookup: raw is an integer of the base range
+            snapped = self.snap_table.to(raw.dtype).take(raw.sub(self._raw_min).nan_to_num_(0.0).long())
+        else:
+            book = self.codebook_raw.to(raw.dtype)
+            idx = torch.searchsorted(book, raw)
+            upper = book[idx.clamp(max=book.numel() - 1)]
+            lower = book[(idx - 1).clamp(min=0)]
+            snapped = torch.where(upper - raw <= raw - lower, upper, lower)
+        return torch.where(raw.isnan(), raw, snapped) / scale
 
     def codebook(self, channel: int = 0) -> torch.Tensor:
         """The codebook of one channel in value units (float64, sorted)."""

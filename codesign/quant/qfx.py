@@ -130,16 +130,19 @@ class _AffineCastSTE(torch.autograd.Function):
             positive = x > 0
             slope = torch.where(positive, p.view(view), n.view(view))
             a = x * slope + b.view(view)
-            masked = grad * ((a >= lo) & (a <= hi))
+            masked = torch.where((a >= lo) & (a <= hi), grad, torch.zeros_like(grad))
             dims = [0, *range(2, x.dim())]
             grad_x = masked * slope
             masked_x = (masked * x).double()
-            grad_p = (masked_x * positive).sum(dims)
-            grad_n = (masked_x * ~positive).sum(dims)
+            grad_p = torch.where(positive, masked_x, 0.0).sum(dims)
+            grad_n = torch.where(positive, 0.0, masked_x).sum(dims)
             grad_b = masked.sum(dims, dtype=torch.float64)
             sum_gy, sum_ga = float((grad * y).double().sum()), float((masked * a).double().sum())
+        need = ctx.needs_input_grad
         grad_i = torch.tensor((sum_gy - sum_ga) * _LN2, dtype=ctx.param_dtype).reshape(ctx.param_shape)
-        return grad_x, grad_p.to(p.dtype), grad_n.to(n.dtype), grad_b.to(b.dtype), grad_i, None
+        return (grad_x if need[0] else None, grad_p.to(p.dtype) if need[1] else None,
+                grad_n.to(n.dtype) if need[2] else None, grad_b.to(b.dtype) if need[3] else None,
+                grad_i if need[4] else None, None)
 
 
 def _raw_limits(quantizer: QFXQuantizer) -> tuple[float, float]:
@@ -332,6 +335,11 @@ class QFXQuantizer(Calibratable, Quantizer):
 
         Args:
             x: ``[N, C, ...]`` float32 CPU tensor; scale, shift, negative_scale: ``[C]``.
+
+        Returns:
+            The quantized ``a`` (x's shape), with gradients for x, the parameters and this
+            quantizer's binary point; or None (another quantizer kind or mode, no gradient,
+            another dtype or device, fewer than 16 elements per channel and sample).
         """
         negative = scale if negative_scale is None else negative_scale
         applies = (

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from codesign.fixed import Overflow, Rounding
 import torch.nn.functional as F
 
+from codesign.fixed import Overflow, Rounding
 from codesign.nn import QBatchNorm2d, QPReLU
 from codesign.quant import KHotQuantizer, QFXQuantizer, QuantSpec, fused
 from codesign.quant.config import LayerQuant
@@ -42,7 +41,7 @@ def _grads(run, q: QFXQuantizer, x: torch.Tensor, scale: torch.Tensor, shift: to
     return [out.detach(), *[t.grad for t in leaves], q.int_bits.grad.clone()]
 
 
-@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (9, 4, 8), (33, 3)])
+@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (9, 4, 16), (33, 3, 4, 5)])  # vector loop and scalar tail
 @pytest.mark.parametrize("rounding", [Rounding.RND, Rounding.RND_CONV, Rounding.TRN])
 @pytest.mark.parametrize("overflow,signed", [(Overflow.SAT, True), (Overflow.SAT_SYM, True), (Overflow.SAT, False)])
 def test_fused_affine_cast_equals_affine_then_quantizer(shape: tuple[int, ...], rounding: Rounding,
@@ -66,7 +65,7 @@ def _plain_prelu(q: QFXQuantizer, x: torch.Tensor, slope: torch.Tensor, _unused:
     return q(F.prelu(x, slope))
 
 
-@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (33, 3)])
+@pytest.mark.parametrize("shape", [(16, 6, 5, 5), (33, 3, 17)])
 @pytest.mark.parametrize("rounding", [Rounding.RND, Rounding.TRN_ZERO])
 def test_fused_prelu_cast_equals_prelu_then_quantizer(shape: tuple[int, ...], rounding: Rounding) -> None:
     """Including exact zeros (value 0, gradient through the slope, as F.prelu)."""
@@ -113,6 +112,11 @@ def test_no_fusion_without_grad_or_for_mismatched_shapes() -> None:
         assert q.affine_train(x, scale, shift) is None
     assert q.affine_train(x, scale[:4], shift[:4]) is None
     assert q.affine_train(x.double(), scale.double(), shift.double()) is None
+    small, scale, shift = _inputs((64, 5), seed=3)  # BatchNorm1d over [N, C]: torch is faster
+    assert q.affine_train(small, scale, shift) is None
+    assert q.affine_train(small.reshape(16, 5, 4), scale, shift) is None
+    q.start_calibration()  # calibration observes ranges: the quantizer must see the affine
+    assert q.affine_train(x, scale, shift) is None
 
 
 _QUANT = LayerQuant(output=QuantSpec(scheme="qfx", width=8, int_bits=3),

@@ -49,6 +49,17 @@ def test_snap_table_equals_the_codebook_search(width: int, signed: bool, unsigne
         assert table.dtype == dtype and torch.equal(table, search)
 
 
+@pytest.mark.parametrize("width", [8, 14])  # lookup table, codebook search
+def test_nan_stays_nan_in_training(width: int) -> None:
+    """A diverged training step stays visible: NaN in, NaN out, the other values snapped."""
+    q = KHotQuantizer(2, width, int_bits=3).train()
+    x = torch.tensor([0.3, float("nan"), -1.7, float("nan"), 2.2], requires_grad=True)
+    y = q(x)
+    assert torch.isnan(y[[1, 3]]).all()
+    finite = y[[0, 2, 4]].detach()
+    assert torch.equal(finite, q.eval()(torch.tensor([0.3, -1.7, 2.2])))
+
+
 def test_ties_go_to_the_larger_member() -> None:
     # W=4 signed, K=1: members -8,-4,-2,-1,0,1,2,4; raw 3 lies between 2 and 4, raw -3 between -4 and -2
     q = KHotQuantizer(1, 4, int_bits=4, learn_int_bits=False).eval()  # F = 0: values are raw

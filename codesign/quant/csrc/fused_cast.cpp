@@ -29,7 +29,7 @@
 // compiler lowers to two SSE2 registers or one AVX register: its auto-vectorizer turned the scalar
 // form into 4-wide code with three times the instructions (SSE2) or left it scalar (AVX2). The
 // same templates run on single floats for the tails, so both paths compute the same values; the
-// gradient sums keep kWidth lanes in row order, so they do not depend on the target either.
+// gradient sums keep kLanes (8) float lanes in row order, so they do not depend on the target either.
 
 #include <algorithm>
 #include <cstdint>
