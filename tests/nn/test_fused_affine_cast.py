@@ -148,3 +148,35 @@ def test_layer_training_step_is_unchanged_by_the_fusion(make, monkeypatch: pytes
     assert len(fused_step) == len(plain_step)
     for got, want in zip(fused_step, plain_step):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+def _lane_sum(values: list[float]) -> float:
+    """The kernels' order for one row: element j into float32 lane j % 8 (the tail after the
+    last full block of 8 from lane 0 again), then the lanes added in double, in order."""
+    lanes = [torch.zeros((), dtype=torch.float32) for _ in range(8)]
+    full = len(values) - len(values) % 8
+    for j, v in enumerate(values):
+        lane = j % 8 if j < full else j - full
+        lanes[lane] = lanes[lane] + torch.tensor(v, dtype=torch.float32)
+    return sum(float(lane) for lane in lanes)
+
+
+def test_affine_gradient_sums_follow_the_documented_lane_order() -> None:
+    """One sample, one channel, 21 elements: the five sums as the kernel documents them, so
+    they do not depend on the vector width of the build."""
+    generator = torch.Generator().manual_seed(12)
+    x = torch.randn(1, 1, 21, generator=generator) * 2
+    grad = torch.randn(1, 1, 21, generator=generator) * 100
+    p, n, b = torch.tensor([0.75]), torch.tensor([-0.3125]), torch.tensor([0.5])
+    y = torch.round(torch.randn(1, 1, 21, generator=generator) * 4) / 4
+    lo, hi = -1.5, 1.25
+    grad_x, channel_sums, (sum_gy, sum_ga) = fused.affine_cast_grad(grad, x, y, p, n, b, lo, hi)
+    a = torch.where(x > 0, x * p, x * n) + b  # float32, two roundings, as the kernel
+    masked = torch.where((a >= lo) & (a <= hi), grad, torch.zeros_like(grad))
+    assert torch.equal(grad_x, torch.where(x > 0, masked * p, masked * n))
+    gx = masked * x
+    want = [_lane_sum(torch.where(x > 0, gx, 0.0).flatten().tolist()),
+            _lane_sum(torch.where(x > 0, 0.0, gx).flatten().tolist()),
+            _lane_sum(masked.flatten().tolist())]
+    assert channel_sums[0].tolist() == want
+    assert (sum_gy, sum_ga) == (_lane_sum((grad * y).flatten().tolist()), _lane_sum((masked * a).flatten().tolist()))
