@@ -12,6 +12,7 @@ from codesign.fixed import Overflow, Rounding
 from codesign.nn import QBatchNorm2d, QPReLU
 from codesign.quant import KHotQuantizer, QFXQuantizer, QuantSpec, fused
 from codesign.quant.config import LayerQuant
+from lane_sums import lane_sum
 
 pytestmark = pytest.mark.skipif(fused.library() is None, reason="needs g++ to build the fused kernels")
 
@@ -150,17 +151,6 @@ def test_layer_training_step_is_unchanged_by_the_fusion(make, monkeypatch: pytes
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
 
 
-def _lane_sum(values: list[float]) -> float:
-    """The kernels' order for one row: element j into float32 lane j % 8 (the tail after the
-    last full block of 8 from lane 0 again), then the lanes added in double, in order."""
-    lanes = [torch.zeros((), dtype=torch.float32) for _ in range(8)]
-    full = len(values) - len(values) % 8
-    for j, v in enumerate(values):
-        lane = j % 8 if j < full else j - full
-        lanes[lane] = lanes[lane] + torch.tensor(v, dtype=torch.float32)
-    return sum(float(lane) for lane in lanes)
-
-
 def test_affine_gradient_sums_follow_the_documented_lane_order() -> None:
     """One sample, one channel, 21 elements: the five sums as the kernel documents them, so
     they do not depend on the vector width of the build."""
@@ -175,8 +165,8 @@ def test_affine_gradient_sums_follow_the_documented_lane_order() -> None:
     masked = torch.where((a >= lo) & (a <= hi), grad, torch.zeros_like(grad))
     assert torch.equal(grad_x, torch.where(x > 0, masked * p, masked * n))
     gx = masked * x
-    want = [_lane_sum(torch.where(x > 0, gx, 0.0).flatten().tolist()),
-            _lane_sum(torch.where(x > 0, 0.0, gx).flatten().tolist()),
-            _lane_sum(masked.flatten().tolist())]
+    want = [lane_sum(torch.where(x > 0, gx, 0.0).flatten().tolist()),
+            lane_sum(torch.where(x > 0, 0.0, gx).flatten().tolist()),
+            lane_sum(masked.flatten().tolist())]
     assert channel_sums[0].tolist() == want
-    assert (sum_gy, sum_ga) == (_lane_sum((grad * y).flatten().tolist()), _lane_sum((masked * a).flatten().tolist()))
+    assert (sum_gy, sum_ga) == (lane_sum((grad * y).flatten().tolist()), lane_sum((masked * a).flatten().tolist()))

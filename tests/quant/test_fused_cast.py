@@ -10,6 +10,7 @@ import torch
 
 from codesign.fixed import FixedType, Overflow, Rounding, quantize
 from codesign.quant import HGQQuantizer, QFXQuantizer, fused
+from lane_sums import lane_sum
 
 pytestmark = pytest.mark.skipif(fused.library() is None, reason="needs g++ to build the fused kernels")
 
@@ -189,17 +190,6 @@ def test_nan_stays_nan(bounds: tuple[float, float], rounding: Rounding, isa: str
     assert torch.equal(out[kept], want[kept])
 
 
-def _lane_sums(values: list[float]) -> float:
-    """The kernel's documented order for one row: element j into float32 lane j % 8 (the tail
-    after the last full block of 8 from lane 0 again), then the lanes added in double, in order."""
-    lanes = [torch.zeros((), dtype=torch.float32) for _ in range(8)]
-    full = len(values) - len(values) % 8
-    for j, v in enumerate(values):
-        lane = j % 8 if j < full else j - full
-        lanes[lane] = lanes[lane] + torch.tensor(v, dtype=torch.float32)
-    return sum(float(lane) for lane in lanes)
-
-
 def test_gradient_sums_follow_the_documented_lane_order(isa: str) -> None:
     """The sums do not depend on the vector width the kernels were built with."""
     generator = torch.Generator().manual_seed(2)
@@ -209,4 +199,4 @@ def test_gradient_sums_follow_the_documented_lane_order(isa: str) -> None:
     grad_x, sums = fused.sat_cast_grad(grad, x, xq, -2.0, 2.5)
     assert torch.equal(grad_x, grad * ((x >= -2.0) & (x <= 2.5)))
     products = [grad * xq, grad_x * x, grad_x * xq]  # exact float32 products, as in the kernel
-    assert sums[0].tolist() == [_lane_sums(p.tolist()) for p in products]
+    assert sums[0].tolist() == [lane_sum(p.tolist()) for p in products]
