@@ -52,6 +52,7 @@ _ROUNDING_CODES = {
 _CTYPES_MAX_GROUPS = 64
 _AFFINE_MIN_INNER = 16  # below this many elements per channel row the fused affine is slower than torch
 _I64 = ctypes.c_int64
+_F32 = ctypes.c_float
 _PTR = ctypes.c_void_p
 
 
@@ -98,7 +99,6 @@ def _load(configured_cache_dir: str | None) -> ctypes.CDLL | None:
     library.cs_sat_cast_f32.restype = ctypes.c_int
     library.cs_sat_cast_grad_f32.argtypes = [_PTR, _PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _PTR]
     library.cs_sat_cast_grad_f32.restype = None
-    _F32 = ctypes.c_float
     library.cs_affine_cast_f32.argtypes = [_PTR, _PTR, _I64, _I64, _I64, _PTR, _PTR, _PTR, _F32, _F32, _F32,
                                            ctypes.c_int]
     library.cs_affine_cast_f32.restype = ctypes.c_int
@@ -302,8 +302,8 @@ def affine_cast_grad(grad: torch.Tensor, x: torch.Tensor, y: torch.Tensor, p: to
     return grad_x, channel_sums, (sums[0], sums[1])
 
 
-__all__ = ["affine_cast", "affine_cast_grad", "cache_dir", "channel_layout", "enabled", "group_layout", "library", "sat_cast",
-           "sat_cast_grad"]
+__all__ = ["affine_cast", "affine_cast_grad", "cache_dir", "channel_layout", "enabled", "group_layout", "library",
+           "sat_cast", "sat_cast_grad"]
 
 
 @dataclasses.dataclass(frozen=True)
